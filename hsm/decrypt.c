@@ -1,0 +1,63 @@
+/* hsm/decrypt.c - RSA decryption on the token (PKCS#1 v1.5 and OAEP). */
+#include "hsm/ck_call.h"
+
+struct decrypt_op {
+    CK_MECHANISM mech;
+    const uint8_t *in;
+    size_t in_len;
+    uint8_t *out;
+    CK_ULONG cap;
+    CK_ULONG out_len;
+};
+
+static kf_result decrypt_attempt(struct kf_hsm_key *k, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+                                 void *arg)
+{
+    struct decrypt_op *op = arg;
+    op->out_len = op->cap;
+    return kf_ck_decrypt(k->tok->mod, s, &op->mech, obj, op->in, op->in_len, op->out, &op->out_len);
+}
+
+KF_RESULT kf_hsm_decrypt(struct kf_hsm_key *k, const struct kf_hsm_dec_params *p, const uint8_t *in,
+                         size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    KF_ENSURE_REF(k);
+    KF_ENSURE_REF(p);
+    KF_ENSURE_REF(in);
+    KF_ENSURE_REF(out);
+    KF_ENSURE_REF(out_len);
+    if (k->kind != KF_KIND_RSA || !k->has_private) {
+        kf_err_note_context("key '%s' is not an RSA private key", k->display);
+        KF_BAIL(KF_ERR_UNSUPPORTED);
+    }
+    size_t mod_len = (k->bits + 7) / 8;
+    /* Room for the largest plaintext the token might write: the modulus size. */
+    KF_ENSURE(out_cap >= mod_len, KF_ERR_BUFFER_TOO_SMALL);
+    struct decrypt_op op = { .in = in, .in_len = in_len, .out = out, .cap = out_cap };
+    CK_RSA_PKCS_OAEP_PARAMS oaep;
+    switch (p->scheme) {
+    case KF_ENC_RSA_PKCS:
+        op.mech.mechanism = CKM_RSA_PKCS;
+        break;
+    case KF_ENC_RSA_OAEP: {
+        /* RFC 8017 A.2.1 defaults: SHA-1 and MGF1 with SHA-1. */
+        enum kf_hsm_digest d = p->oaep_digest != KF_DIGEST_NONE ? p->oaep_digest : KF_DIGEST_SHA1;
+        enum kf_hsm_digest mgf = p->mgf1_digest != KF_DIGEST_NONE ? p->mgf1_digest : d;
+        oaep.hashAlg = kf_hsm_digest_mech(d);
+        oaep.mgf = kf_hsm_digest_mgf(mgf);
+        oaep.source = CKZ_DATA_SPECIFIED;
+        oaep.pSourceData = (void *)p->label;
+        oaep.ulSourceDataLen = p->label != NULL ? p->label_len : 0;
+        op.mech.mechanism = CKM_RSA_PKCS_OAEP;
+        op.mech.pParameter = &oaep;
+        op.mech.ulParameterLen = sizeof(oaep);
+        break;
+    }
+    default:
+        KF_BAIL(KF_ERR_INVALID_ARG);
+    }
+    KF_GUARD(kf_hsm_token_require_mech(k->tok, op.mech.mechanism));
+    KF_GUARD(kf_hsm_run(k, decrypt_attempt, &op));
+    *out_len = op.out_len;
+    return KF_OK;
+}

@@ -1,0 +1,200 @@
+/* hsm/session.c - the bounded session pool of a token, and the operation
+ * runner.
+ *
+ * Sessions are reused, not closed. A session whose last operation said the
+ * session is gone (CKR_SESSION_HANDLE_INVALID / _CLOSED, CKR_DEVICE_REMOVED) is
+ * dropped and the slot freed for a new one. After fork() the pool notices the
+ * new generation and forgets the parent's sessions without touching them. */
+#include "hsm/ck_call.h"
+
+#include "common/kf_log.h"
+
+#include <stdlib.h>
+
+/* Called with pool_lock held: the parent's sessions are not ours to close or
+ * reuse. */
+static void pool_forget_parent(struct kf_hsm_token *t, uint64_t gen)
+{
+    if (t->pool_gen == gen) {
+        return;
+    }
+    for (unsigned i = 0; i < t->n_idle; i++) {
+        free(t->idle[i]);
+        t->idle[i] = NULL;
+    }
+    t->n_idle = 0;
+    t->n_open = 0;
+    t->n_in_use = 0;
+    t->pool_gen = gen;
+}
+
+KF_RESULT kf_hsm_session_acquire(struct kf_hsm_token *t, struct kf_hsm_session **out)
+{
+    KF_ENSURE_REF(t);
+    KF_ENSURE_REF(out);
+    KF_GUARD(kf_hsm_module_ready(t->mod));
+    uint64_t gen = kf_hsm_fork_gen();
+    struct kf_hsm_session *s = NULL;
+
+    pthread_mutex_lock(&t->pool_lock);
+    /* LOCKED (t->pool_lock) --- */
+    pool_forget_parent(t, gen);
+    while (t->n_idle == 0 && t->n_open >= t->max) {
+        pthread_cond_wait(&t->pool_cond, &t->pool_lock);
+        pool_forget_parent(t, gen);
+    }
+    if (t->n_idle > 0) {
+        s = t->idle[--t->n_idle];
+        t->idle[t->n_idle] = NULL;
+    }
+    t->n_in_use++;
+    if (s == NULL) {
+        t->n_open++; /* reserve the slot; opened below without the lock */
+    }
+    /* --- LOCKED (t->pool_lock) */
+    pthread_mutex_unlock(&t->pool_lock);
+
+    if (s == NULL) {
+        kf_result r = KF_OK;
+        s = calloc(1, sizeof(*s));
+        if (s == NULL) {
+            kf_err_record(KF_ERR_NOMEM, __FILE__, __LINE__, __func__);
+            r = (kf_result){ KF_ERR_NOMEM };
+        } else {
+            s->gen = gen;
+            r = kf_ck_open_session(t->mod, t->slot, &s->handle);
+        }
+        if (!kf_ok(r)) {
+            kf_err_add_context("token '%s'", t->info.label);
+            free(s);
+            pthread_mutex_lock(&t->pool_lock);
+            if (t->pool_gen == gen) {
+                t->n_open--;
+                t->n_in_use--;
+            }
+            pthread_cond_signal(&t->pool_cond);
+            pthread_mutex_unlock(&t->pool_lock);
+            return r;
+        }
+        pthread_mutex_lock(&t->pool_lock);
+        t->opened_total++;
+        pthread_mutex_unlock(&t->pool_lock);
+    }
+    kf_result r = kf_hsm_login_ensure(t, s->handle);
+    if (!kf_ok(r)) {
+        kf_hsm_session_release(t, s, KF_OK); /* the session itself is fine */
+        return r;
+    }
+    *out = s;
+    return KF_OK;
+}
+
+static bool session_is_broken(kf_result last)
+{
+    /* A failed C_Sign with CKR_BUFFER_TOO_SMALL leaves the operation active
+     * (PKCS#11 s5.2): such a session cannot start the next operation, so it goes
+     * too. */
+    return last.code == KF_ERR_SESSION_BROKEN || last.code == KF_ERR_DEVICE_REMOVED ||
+           last.code == KF_ERR_BUFFER_TOO_SMALL;
+}
+
+void kf_hsm_session_release(struct kf_hsm_token *t, struct kf_hsm_session *s, kf_result last)
+{
+    if (t == NULL || s == NULL) {
+        return;
+    }
+    bool broken = session_is_broken(last);
+    bool close_it = false;
+    bool last_one = false;
+    pthread_mutex_lock(&t->pool_lock);
+    /* LOCKED (t->pool_lock) --- */
+    if (s->gen != t->pool_gen) {
+        free(s); /* opened before a fork, by the parent: forget it */
+        s = NULL;
+    } else if (broken) {
+        t->n_open--;
+        t->n_in_use--;
+        t->dropped_total++;
+        close_it = true;
+        /* Closing an application's last session logs it out: the next session logs in. */
+        last_one = t->n_open == 0;
+    } else {
+        t->idle[t->n_idle++] = s;
+        t->n_in_use--;
+        s = NULL;
+    }
+    pthread_cond_signal(&t->pool_cond);
+    /* --- LOCKED (t->pool_lock) */
+    pthread_mutex_unlock(&t->pool_lock);
+    if (close_it) {
+        kf_log(KF_LOG_WARN, "hsm", "dropping broken session %lu of token '%s' (%s)",
+               (unsigned long)s->handle, t->info.label, kf_err_name(last.code));
+        if (last.code != KF_ERR_SESSION_BROKEN) {
+            KF_QUIET(kf_ck_close_session(t->mod, s->handle));
+        }
+        if (last.code == KF_ERR_DEVICE_REMOVED || last_one) {
+            kf_hsm_login_invalidate(t);
+        }
+        free(s);
+    }
+}
+
+CK_SESSION_HANDLE kf_hsm_session_handle(const struct kf_hsm_session *s)
+{
+    return s != NULL ? s->handle : CK_INVALID_HANDLE;
+}
+
+KF_RESULT kf_hsm_run(struct kf_hsm_key *k, kf_hsm_op_fn fn, void *arg)
+{
+    KF_ENSURE_REF(k);
+    KF_ENSURE_REF(fn);
+    struct kf_hsm_token *t = k->tok;
+    kf_result r = KF_OK;
+    /* At most one recovery of each kind: a session replaced, then a stale handle found again
+     * after the re-login that the new session needed, then the operation. */
+    bool tried_session = false;
+    bool tried_handle = false;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        struct kf_hsm_session *s = NULL;
+        KF_GUARD(kf_hsm_session_acquire(t, &s));
+        CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
+        r = kf_hsm_key_handle(k, s->handle, k->has_private, &obj);
+        if (kf_ok(r)) {
+            r = fn(k, s->handle, obj, arg);
+        }
+        kf_hsm_session_release(t, s, r);
+        if (kf_ok(r)) {
+            return KF_OK;
+        }
+        /* Only conditions a retry can cure. A wrong PIN is not one: it surfaces from login
+         * and is never retried. */
+        switch (r.code) {
+        case KF_ERR_SESSION_BROKEN:
+        case KF_ERR_DEVICE_REMOVED:
+            if (tried_session) {
+                break;
+            }
+            tried_session = true;
+            /* Closing an application's last session logs it out (PKCS#11 C_CloseSession):
+             * log in again; C_Login answers CKR_USER_ALREADY_LOGGED_IN if that was not so. */
+            kf_hsm_login_invalidate(t);
+            continue;
+        case KF_ERR_NOT_LOGGED_IN:
+        case KF_ERR_OBJECT_HANDLE:
+            if (tried_handle) {
+                break;
+            }
+            tried_handle = true;
+            /* A logged-out token hides private objects, so a stale handle and a lost login
+             * look alike from here: cure both. */
+            kf_hsm_login_invalidate(t);
+            kf_hsm_key_invalidate(k);
+            continue;
+        default:
+            break;
+        }
+        break;
+    }
+    kf_err_add_context("key '%s'", k->display);
+    return r;
+}

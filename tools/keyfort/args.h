@@ -1,0 +1,75 @@
+/* tools/keyfort/args.h - option parsing of the keyfort command.
+ *
+ * One table of long options for every command; each command says which ones it accepts
+ * (a mask of enum kf_cli_opt). Names must be spelt in full: getopt_long() would accept "--pin"
+ * as an abbreviation of "--pin-file" and read a file named after the PIN, then print that
+ * name in an error. Every value is borrowed from argv. */
+#ifndef KF_TOOLS_KEYFORT_ARGS_H
+#define KF_TOOLS_KEYFORT_ARGS_H
+
+#include "common/kf_result.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kf_cli_opt {
+    KF_CLI_OPT_MODULE = 1u << 0,
+    KF_CLI_OPT_PIN_FILE = 1u << 1,
+    KF_CLI_OPT_SO_PIN_FILE = 1u << 2,
+    KF_CLI_OPT_LABEL = 1u << 3,
+    KF_CLI_OPT_ID = 1u << 4,
+    KF_CLI_OPT_TYPE = 1u << 5,
+    KF_CLI_OPT_JSON = 1u << 6,
+    KF_CLI_OPT_DIGEST = 1u << 7,
+    KF_CLI_OPT_PSS = 1u << 8,
+    KF_CLI_OPT_IN = 1u << 9,
+    KF_CLI_OPT_OUT = 1u << 10,
+};
+
+/* Most arguments a command takes; more is a usage error. */
+#define KF_CLI_MAX_POSITIONAL 4
+
+struct kf_cli_args {
+    const char *module; /* borrowed from argv, NULL when absent (as every field) */
+    const char *pin_file;
+    const char *so_pin_file;
+    const char *label;
+    const char *id_hex;
+    const char *type;
+    const char *digest;
+    const char *in;
+    const char *out;
+    bool json;
+    bool pss;
+    bool help;
+    const char *pos[KF_CLI_MAX_POSITIONAL]; /* borrowed from argv */
+    size_t npos;
+};
+
+/**
+ * Parse @p argv[1..argc-1] (argv[0] is the subcommand name) with the options in @p allowed.
+ * Options and arguments may be mixed; "--" ends the options; "--name=value" and
+ * "--name value" both work. -h / --help anywhere sets help and wins over every other error.
+ * Errors: INVALID_ARG (unknown option, repeated option, missing value, too many arguments),
+ * PIN_IN_ARGV (an option that would carry a PIN); the context names the option, never its
+ * value.
+ */
+KF_RESULT kf_cli_args_parse(int argc, char **argv, unsigned allowed, struct kf_cli_args *out);
+
+/** Check the number of arguments; @p names lists them for the message ("TOKEN-URI").
+ *  Errors: INVALID_ARG. */
+KF_RESULT kf_cli_args_expect(const struct kf_cli_args *a, size_t min, size_t max,
+                             const char *names);
+
+/** Record a usage error (INVALID_ARG) with a printf-style context and return it. */
+KF_RESULT kf_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * Parse a CKA_ID given in hex ("a1b2", optionally with ':' between bytes) into @p out.
+ * @p what names the option for messages. Errors: BAD_HEX, TOO_LARGE (more than @p cap bytes).
+ */
+KF_RESULT kf_cli_parse_hex(const char *text, const char *what, uint8_t *out, size_t cap,
+                           size_t *out_len);
+
+#endif

@@ -1,0 +1,343 @@
+/* tools/keyfort/main.c - the keyfort command: dispatch, help, exit codes, error messages. */
+#include "tools/keyfort/cli.h"
+#include "tools/keyfort/out.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef KEYFORT_VERSION
+#define KEYFORT_VERSION "unknown"
+#endif
+
+#define CLI_HELP_MODULE "  --module M         PKCS#11 module: a path or a p11-kit module name\n"
+#define CLI_HELP_PIN_FILE "  --pin-file F       read the user PIN from file F\n"
+#define CLI_HELP_HELP "  -h, --help         show this help\n"
+
+static const struct kf_cli_command cli_commands[] = {
+    {
+        .group = "token",
+        .name = "init",
+        .options =
+            KF_CLI_OPT_LABEL | KF_CLI_OPT_SO_PIN_FILE | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "--label L [--so-pin-file F] [--pin-file F] [--module M]",
+        .summary = "initialise the first free slot with a new token",
+        .help = "Initialise the first slot holding an uninitialised token, set its SO PIN and\n"
+                "user PIN, and print the new token's URI. Without a PIN file, each PIN is\n"
+                "asked for twice on the terminal.\n\n"
+                "Options:\n"
+                "  --label L          token label (at most 32 bytes)\n"
+                "  --so-pin-file F    read the new security officer PIN from file F\n"
+                "  --pin-file F       read the new user PIN from file F\n" CLI_HELP_MODULE
+                    CLI_HELP_HELP,
+        .run = kf_cli_token_init,
+    },
+    {
+        .group = "token",
+        .name = "list",
+        .options = KF_CLI_OPT_MODULE | KF_CLI_OPT_JSON,
+        .synopsis = "[--json] [--module M]",
+        .summary = "list the slots of a module and their tokens",
+        .help = "List every slot that holds a token, initialised or not, with its label,\n"
+                "manufacturer, model, serial, flags and URI.\n\n"
+                "Options:\n"
+                "  --json             print JSON (see docs/cli.md for its shape)\n" CLI_HELP_MODULE
+                    CLI_HELP_HELP,
+        .run = kf_cli_token_list,
+    },
+    {
+        .group = "key",
+        .name = "gen",
+        .options = KF_CLI_OPT_TYPE | KF_CLI_OPT_LABEL | KF_CLI_OPT_ID | KF_CLI_OPT_PIN_FILE |
+                   KF_CLI_OPT_MODULE,
+        .synopsis = "--type T --label L [--id HEX] [--pin-file F] [--module M] TOKEN-URI",
+        .summary = "generate a key pair on a token",
+        .help = "Generate a key pair on the token TOKEN-URI names (private key sensitive and\n"
+                "not extractable) and print the new key's URI.\n\n"
+                "Options:\n"
+                "  --type T           rsa2048, rsa3072, rsa4096, p256, p384, ed25519 or ed448\n"
+                "  --label L          CKA_LABEL of both objects; must be new on the token\n"
+                "  --id HEX           CKA_ID in hex (default: 16 random bytes)\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_gen,
+    },
+    {
+        .group = "key",
+        .name = "list",
+        .options = KF_CLI_OPT_JSON | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--json] [--pin-file F] [--module M] URI",
+        .summary = "list the objects on a token",
+        .help =
+            "List the objects URI matches (all objects on the token when it names none):\n"
+            "class, algorithm, size or curve, label, id, flags and a URI for each.\n"
+            "Private objects are listed only when a PIN is available.\n\n"
+            "Options:\n"
+            "  --json             print JSON (see docs/cli.md for its shape)\n" CLI_HELP_PIN_FILE
+                CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_list,
+    },
+    {
+        .group = "key",
+        .name = "pub",
+        .options = KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--pin-file F] [--module M] KEY-URI",
+        .summary = "print a key's public key as PEM",
+        .help = "Print the public key of the one key KEY-URI names as a PEM\n"
+                "SubjectPublicKeyInfo (\"BEGIN PUBLIC KEY\").\n\n"
+                "Options:\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_pub,
+    },
+    {
+        .group = "key",
+        .name = "pem",
+        .options = KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--pin-file F] [--module M] KEY-URI",
+        .summary = "print a URI-PEM key file for programs that want a key file",
+        .help = "Check that KEY-URI names exactly one key, then print a PEM block\n"
+                "(\"BEGIN KEYFORT PKCS11 URI\") that holds the URI instead of key material.\n"
+                "Programs that read key files through OpenSSL with keyfort.so loaded\n"
+                "(Postfix smtpd_tls_key_file, nginx ssl_certificate_key) then use the token\n"
+                "key. Put the PIN in a pin-source=FILE in the URI; a pin-value is refused.\n\n"
+                "Options:\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_pem,
+    },
+    {
+        .group = "key",
+        .name = "delete",
+        .options = KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--pin-file F] [--module M] OBJECT-URI",
+        .summary = "delete the objects a URI names",
+        .help = "Delete every object OBJECT-URI matches (a key's private and public objects\n"
+                "when it names a key by label or id) and print how many were deleted.\n"
+                "The URI must name objects (object=, id= or type=), not just a token.\n\n"
+                "Options:\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_delete,
+    },
+    {
+        .group = "key",
+        .name = "import",
+        .options = KF_CLI_OPT_LABEL | KF_CLI_OPT_ID | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--label L] [--id HEX] [--pin-file F] [--module M] FILE.pem TOKEN-URI",
+        .summary = "import a private key from a PEM file",
+        .help = "Import the unencrypted private key in FILE.pem (RSA, P-256, P-384, Ed25519,\n"
+                "Ed448) as a sensitive, non-extractable token key plus its public key, and\n"
+                "print the new key's URI.\n\n"
+                "Options:\n"
+                "  --label L          CKA_LABEL (default: the file name without .pem)\n"
+                "  --id HEX           CKA_ID in hex (default: 16 random bytes)\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_import,
+    },
+    {
+        .group = "key",
+        .name = "sign",
+        .options = KF_CLI_OPT_DIGEST | KF_CLI_OPT_PSS | KF_CLI_OPT_IN | KF_CLI_OPT_OUT |
+                   KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--digest D] [--pss] [--in FILE] [--out FILE] [--pin-file F] [--module M]\n"
+                    "       KEY-URI",
+        .summary = "sign a file with a key on the token",
+        .help = "Sign the bytes of a file on the token. RSA: PKCS#1 v1.5, or PSS with --pss\n"
+                "(salt length = digest length, MGF1 with the same digest). ECDSA: the signature\n"
+                "is written as a DER ECDSA-Sig-Value. EdDSA signs the message itself (no\n"
+                "digest). openssl dgst -verify / pkeyutl -verify accept the output.\n\n"
+                "Options:\n"
+                "  --digest D         sha1, sha224, sha256 (default), sha384 or sha512\n"
+                "  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
+                "  --in FILE          message to sign (default: standard input)\n"
+                "  --out FILE         where the signature goes (default: standard "
+                "output)\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_sign,
+    },
+};
+
+#define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+static const char cli_help_tail[] =
+    "PINs come from --pin-file F, a pin-source=F in the URI, or a prompt when standard\n"
+    "input is a terminal; never from the command line (a URI with pin-value is refused).\n"
+    "The module is --module, else the URI's module-path or module-name, else\n"
+    "$" KF_HSM_MODULE_ENV ", else SoftHSM2. KEYFORT_LOG=error|warn|info|debug sets the\n"
+    "log level.\n\n"
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  internal error (a bug in keyfort)\n"
+    "  2  usage: unknown command or option, missing or extra argument, a PIN on the\n"
+    "     command line, an option that does not apply to the key\n"
+    "  3  bad input: malformed URI, unreadable key file, bad hex, empty PIN file\n"
+    "  4  token or HSM: module, token or object not found, wrong or missing PIN,\n"
+    "     ambiguous URI, an operation the token refused\n"
+    "  5  crypto: a software cryptographic operation failed\n"
+    "  6  system: out of memory, a file that cannot be opened or written, no terminal\n";
+
+static void cli_help_main(FILE *f)
+{
+    fprintf(f, "Usage: keyfort <command> <subcommand> [options] [arguments]\n"
+               "       keyfort --help | --version\n\n"
+               "keyfort keeps keys on a PKCS#11 token and uses them there.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "%s %s", cli_commands[i].group, cli_commands[i].name);
+        fprintf(f, "  %-14s %s\n", name, cli_commands[i].summary);
+    }
+    fprintf(f, "\nRun 'keyfort <command> <subcommand> --help' for its options.\n\n%s",
+            cli_help_tail);
+}
+
+static void cli_help_group(FILE *f, const char *group)
+{
+    fprintf(f, "Usage: keyfort %s <subcommand> [options] [arguments]\n\nSubcommands:\n", group);
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        if (strcmp(cli_commands[i].group, group) == 0) {
+            fprintf(f, "  %-8s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        }
+    }
+    fprintf(f, "\nRun 'keyfort %s <subcommand> --help' for its options.\n", group);
+}
+
+static void cli_help_command(FILE *f, const struct kf_cli_command *c)
+{
+    fprintf(f, "Usage: keyfort %s %s %s\n\n%s", c->group, c->name, c->synopsis, c->help);
+}
+
+static bool cli_group_exists(const char *group)
+{
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        if (strcmp(cli_commands[i].group, group) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const struct kf_cli_command *cli_find(const char *group, const char *name)
+{
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        if (strcmp(cli_commands[i].group, group) == 0 && strcmp(cli_commands[i].name, name) == 0) {
+            return &cli_commands[i];
+        }
+    }
+    return NULL;
+}
+
+static int cli_exit_code(kf_result r)
+{
+    switch (kf_err_class_of(r.code)) {
+    case KF_CLASS_OK:
+        return KF_CLI_EXIT_OK;
+    case KF_CLASS_USAGE:
+        return KF_CLI_EXIT_USAGE;
+    case KF_CLASS_INPUT:
+        return KF_CLI_EXIT_INPUT;
+    case KF_CLASS_HSM:
+        return KF_CLI_EXIT_HSM;
+    case KF_CLASS_CRYPTO:
+        return KF_CLI_EXIT_CRYPTO;
+    case KF_CLASS_RESOURCE:
+    case KF_CLASS_BLOCKED:
+        return KF_CLI_EXIT_RESOURCE;
+    case KF_CLASS_INTERNAL:
+        return KF_CLI_EXIT_INTERNAL;
+    default:
+        return KF_CLI_EXIT_INTERNAL;
+    }
+}
+
+/* "keyfort: <where>: <description>"; for a usage error, a pointer to the help as well. */
+static int cli_fail(kf_result r, const char *where, const char *help_cmd)
+{
+    char msg[1024];
+    kf_err_describe(msg, sizeof(msg));
+    /* The message may carry token labels and file names: no raw control bytes to a terminal. */
+    fprintf(stderr, "keyfort: %s%s", where != NULL ? where : "", where != NULL ? ": " : "");
+    kf_cli_text_safe(stderr, msg);
+    fputc('\n', stderr);
+    int code = cli_exit_code(r);
+    if (code == KF_CLI_EXIT_USAGE && help_cmd != NULL) {
+        fprintf(stderr, "Try '%s --help'.\n", help_cmd);
+    }
+    return code;
+}
+
+/* Results go to stdout; a write that failed (full disk, closed pipe) must not exit 0. */
+static KF_RESULT cli_flush_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        kf_err_note_errno(errno);
+        kf_err_note_context("standard output");
+        KF_BAIL(KF_ERR_IO);
+    }
+    return KF_OK;
+}
+
+static int cli_run(const struct kf_cli_command *c, int argc, char **argv)
+{
+    char where[32];
+    snprintf(where, sizeof(where), "%s %s", c->group, c->name);
+    char help_cmd[48];
+    snprintf(help_cmd, sizeof(help_cmd), "keyfort %s", where);
+    struct kf_cli_args args;
+    kf_result r = kf_cli_args_parse(argc, argv, c->options, &args);
+    if (!kf_ok(r)) {
+        return cli_fail(r, where, help_cmd);
+    }
+    if (args.help) {
+        cli_help_command(stdout, c);
+        r = cli_flush_stdout();
+        return kf_ok(r) ? KF_CLI_EXIT_OK : cli_fail(r, where, NULL);
+    }
+    r = c->run(&args);
+    if (kf_ok(r)) {
+        r = cli_flush_stdout();
+    }
+    return kf_ok(r) ? KF_CLI_EXIT_OK : cli_fail(r, where, help_cmd);
+}
+
+static bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int main(int argc, char **argv)
+{
+    kf_err_clear();
+    if (argc < 2) {
+        cli_help_main(stderr);
+        return KF_CLI_EXIT_USAGE;
+    }
+    const char *group = argv[1];
+    if (cli_is_help(group)) {
+        cli_help_main(stdout);
+        return kf_ok(cli_flush_stdout()) ? KF_CLI_EXIT_OK : KF_CLI_EXIT_RESOURCE;
+    }
+    if (strcmp(group, "--version") == 0) {
+        printf("keyfort %s (%s)\n", KEYFORT_VERSION, OpenSSL_version(OPENSSL_VERSION));
+        return kf_ok(cli_flush_stdout()) ? KF_CLI_EXIT_OK : KF_CLI_EXIT_RESOURCE;
+    }
+    if (group[0] == '-') {
+        /* Only what precedes '=' is echoed, as in args.c. */
+        kf_result r = kf_cli_usage_error("unknown option '%.*s'", (int)strcspn(group, "="), group);
+        return cli_fail(r, NULL, "keyfort");
+    }
+    if (!cli_group_exists(group)) {
+        kf_result r = kf_cli_usage_error("unknown command '%s'", group);
+        return cli_fail(r, NULL, "keyfort");
+    }
+    char group_help[32];
+    snprintf(group_help, sizeof(group_help), "keyfort %s", group);
+    if (argc < 3) {
+        kf_result r = kf_cli_usage_error("missing subcommand");
+        return cli_fail(r, group, group_help);
+    }
+    if (cli_is_help(argv[2])) {
+        cli_help_group(stdout, group);
+        return kf_ok(cli_flush_stdout()) ? KF_CLI_EXIT_OK : KF_CLI_EXIT_RESOURCE;
+    }
+    const struct kf_cli_command *c = cli_find(group, argv[2]);
+    if (c == NULL) {
+        kf_result r = kf_cli_usage_error("unknown subcommand '%s'", argv[2]);
+        return cli_fail(r, group, group_help);
+    }
+    return cli_run(c, argc - 2, argv + 2);
+}
