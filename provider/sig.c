@@ -6,6 +6,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +290,23 @@ static KF_RESULT sig_algorithm_id(struct kf_sig_ctx *ctx, OSSL_PARAM *p)
     return KF_OK;
 }
 
+static int sig_get_saltlen(const struct kf_sig_ctx *ctx, OSSL_PARAM *p)
+{
+    if (p->data_type != OSSL_PARAM_UTF8_STRING) {
+        return OSSL_PARAM_set_int(p, (int)ctx->saltlen);
+    }
+    const char *name = ctx->saltlen == RSA_PSS_SALTLEN_DIGEST ? OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST
+                       : ctx->saltlen == RSA_PSS_SALTLEN_MAX  ? OSSL_PKEY_RSA_PSS_SALT_LEN_MAX
+                       : ctx->saltlen == RSA_PSS_SALTLEN_AUTO ? OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO
+                                                              : NULL;
+    if (name != NULL) {
+        return OSSL_PARAM_set_utf8_string(p, name);
+    }
+    char num[24];
+    snprintf(num, sizeof(num), "%ld", (long)ctx->saltlen);
+    return OSSL_PARAM_set_utf8_string(p, num);
+}
+
 int kf_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
 {
     struct kf_sig_ctx *ctx = vctx;
@@ -304,11 +322,30 @@ int kf_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
         !OSSL_PARAM_set_utf8_string(p, sig_digest_name(ctx->digest))) {
         return 0;
     }
+    bool rsa = ctx->scheme == KF_SIG_RSA_PKCS || ctx->scheme == KF_SIG_RSA_PSS;
+    bool pss = ctx->scheme == KF_SIG_RSA_PSS;
+    /* libcrypto's ctrl translation (EVP_PKEY_CTX_get_rsa_padding and friends) asks for these
+     * as UTF-8 names, other callers as integers: answer in the type asked for. */
     p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE);
-    if (p != NULL && (ctx->scheme == KF_SIG_RSA_PKCS || ctx->scheme == KF_SIG_RSA_PSS) &&
-        !OSSL_PARAM_set_int(p, ctx->scheme == KF_SIG_RSA_PSS ? RSA_PKCS1_PSS_PADDING
-                                                             : RSA_PKCS1_PADDING)) {
+    if (p != NULL && rsa) {
+        int ok = p->data_type == OSSL_PARAM_UTF8_STRING
+                     ? OSSL_PARAM_set_utf8_string(p, pss ? OSSL_PKEY_RSA_PAD_MODE_PSS
+                                                         : OSSL_PKEY_RSA_PAD_MODE_PKCSV15)
+                     : OSSL_PARAM_set_int(p, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
+        if (!ok) {
+            return 0;
+        }
+    }
+    p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN);
+    if (p != NULL && pss && !sig_get_saltlen(ctx, p)) {
         return 0;
+    }
+    p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST);
+    if (p != NULL && pss) {
+        enum kf_hsm_digest mgf1 = ctx->mgf1 != KF_DIGEST_NONE ? ctx->mgf1 : ctx->digest;
+        if (mgf1 != KF_DIGEST_NONE && !OSSL_PARAM_set_utf8_string(p, sig_digest_name(mgf1))) {
+            return 0;
+        }
     }
     return 1;
 }
@@ -316,7 +353,9 @@ int kf_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
 static const OSSL_PARAM kf_sig_gettable[] = {
     OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
     OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-    OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
+    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
     OSSL_PARAM_END,
 };
 
