@@ -82,9 +82,11 @@ static KF_RESULT dec_load(struct kf_dec_ctx *ctx, const char *text, OSSL_PASSPHR
         r = kf_hsm_key_find(token, uri, &hk);
     }
     kf_hsm_token_unref(token);
+    if (kf_ok(r)) {
+        r = kf_prov_key_new(ctx->prov, hk, kf_hsm_uri_pin_source(uri), out);
+    }
     kf_hsm_uri_free(uri);
-    KF_GUARD(r);
-    return kf_prov_key_new(ctx->prov, hk, out);
+    return r;
 }
 
 static int dec_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBACK *data_cb,

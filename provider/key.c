@@ -1,8 +1,10 @@
-/* provider/key.c - the key data behind keyfort's keymgmt: a token key and its public copy. */
+/* provider/key.c - the key data behind keyfort's keymgmt: a token key and its public copy, or a
+ * software key held for the default provider (prov.h says why). */
 #include "provider/prov.h"
 
 #include <openssl/obj_mac.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int key_evp_type(const struct kf_hsm_key_info *info)
 {
@@ -18,7 +20,8 @@ static int key_evp_type(const struct kf_hsm_key_info *info)
     }
 }
 
-KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, struct kf_prov_key **out)
+KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, const char *pin_source,
+                          struct kf_prov_key **out)
 {
     KF_ENSURE_REF(hk);
     KF_ENSURE_REF(out);
@@ -33,6 +36,10 @@ KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, struct kf
         }
     }
     struct kf_prov_key *k = kf_ok(r) ? calloc(1, sizeof(*k)) : NULL;
+    if (k != NULL && pin_source != NULL && (k->pin_source = strdup(pin_source)) == NULL) {
+        free(k);
+        k = NULL;
+    }
     if (k == NULL) {
         EVP_PKEY_free(pub);
         kf_hsm_key_unref(hk);
@@ -46,6 +53,39 @@ KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, struct kf
     k->evp_type = key_evp_type(&info);
     *out = k;
     return KF_OK;
+}
+
+KF_RESULT kf_prov_key_new_soft(struct kf_prov *prov, int evp_type, EVP_PKEY *sw,
+                               struct kf_prov_key **out)
+{
+    KF_ENSURE_REF(out);
+    struct kf_prov_key *k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        EVP_PKEY_free(sw);
+        KF_BAIL(KF_ERR_NOMEM);
+    }
+    atomic_init(&k->refs, 1);
+    k->prov = prov;
+    k->pub = sw;
+    k->evp_type = evp_type;
+    *out = k;
+    return KF_OK;
+}
+
+const char *kf_prov_alg_name(int evp_type)
+{
+    switch (evp_type) {
+    case EVP_PKEY_RSA:
+        return "RSA";
+    case EVP_PKEY_EC:
+        return "EC";
+    case EVP_PKEY_ED25519:
+        return "ED25519";
+    case EVP_PKEY_ED448:
+        return "ED448";
+    default:
+        return NULL;
+    }
 }
 
 struct kf_prov_key *kf_prov_key_ref(struct kf_prov_key *k)
@@ -63,5 +103,6 @@ void kf_prov_key_unref(struct kf_prov_key *k)
     }
     EVP_PKEY_free(k->pub);
     kf_hsm_key_unref(k->hk);
+    free(k->pin_source);
     free(k);
 }

@@ -70,7 +70,7 @@ KF_RESULT kf_prov_open_token(struct kf_prov *prov, const struct kf_hsm_uri *uri,
 
 static const OSSL_ALGORITHM prov_keymgmt[] = {
     { "RSA:rsaEncryption:1.2.840.113549.1.1.1", KF_PROV_PROPS, kf_keymgmt_rsa_functions,
-      "keyfort RSA keys on a PKCS#11 token" },
+      "keyfort RSA keys: on a PKCS#11 token, or software keys passed to the default provider" },
     { "EC:id-ecPublicKey:1.2.840.10045.2.1", KF_PROV_PROPS, kf_keymgmt_ec_functions,
       "keyfort EC keys on a PKCS#11 token" },
     { "ED25519:1.3.101.112", KF_PROV_PROPS, kf_keymgmt_ed25519_functions,
@@ -85,6 +85,25 @@ static const OSSL_ALGORITHM prov_signature[] = {
     { "ECDSA", KF_PROV_PROPS, kf_sig_ecdsa_functions, NULL },
     { "ED25519:1.3.101.112", KF_PROV_PROPS, kf_sig_ed25519_functions, NULL },
     { "ED448:1.3.101.113", KF_PROV_PROPS, kf_sig_ed448_functions, NULL },
+    { NULL, NULL, NULL, NULL },
+};
+
+static const OSSL_ALGORITHM prov_keyexch[] = {
+    { "ECDH", KF_PROV_PROPS, kf_exch_ecdh_functions, "ECDH, on the token for token keys" },
+    { NULL, NULL, NULL, NULL },
+};
+
+/* Writing a token key "privately" writes its URI-PEM reference (encode_uri_pem.c). */
+#define KF_ENC_PROPS KF_PROV_PROPS ",output=pem,structure=PrivateKeyInfo"
+static const OSSL_ALGORITHM prov_encoder[] = {
+    { "RSA:rsaEncryption:1.2.840.113549.1.1.1", KF_ENC_PROPS, kf_enc_uri_pem_functions,
+      "token key as a pkcs11: URI in a PEM file" },
+    { "EC:id-ecPublicKey:1.2.840.10045.2.1", KF_ENC_PROPS, kf_enc_uri_pem_functions,
+      "token key as a pkcs11: URI in a PEM file" },
+    { "ED25519:1.3.101.112", KF_ENC_PROPS, kf_enc_uri_pem_functions,
+      "token key as a pkcs11: URI in a PEM file" },
+    { "ED448:1.3.101.113", KF_ENC_PROPS, kf_enc_uri_pem_functions,
+      "token key as a pkcs11: URI in a PEM file" },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -113,10 +132,14 @@ static const OSSL_ALGORITHM *prov_query_operation(void *provctx, int operation_i
         return prov_keymgmt;
     case OSSL_OP_SIGNATURE:
         return prov_signature;
+    case OSSL_OP_KEYEXCH:
+        return prov_keyexch;
     case OSSL_OP_STORE:
         return prov_store;
     case OSSL_OP_DECODER:
         return prov_decoder;
+    case OSSL_OP_ENCODER:
+        return prov_encoder;
     default:
         return NULL;
     }
@@ -221,6 +244,7 @@ static const OSSL_DISPATCH prov_dispatch[] = {
     { OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))prov_get_params },
     { OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))prov_query_operation },
     { OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))prov_get_reason_strings },
+    { OSSL_FUNC_PROVIDER_GET_CAPABILITIES, (void (*)(void))kf_prov_get_capabilities },
     OSSL_DISPATCH_END,
 };
 

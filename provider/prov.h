@@ -14,7 +14,9 @@
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
+#include <openssl/evp.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #ifndef OSSL_DISPATCH_END
 #define OSSL_DISPATCH_END                                                                          \
@@ -38,13 +40,31 @@ struct kf_prov {
     unsigned pool_size;
 };
 
+/* Two kinds of key data share one keymgmt, because OpenSSL picks a keymgmt by name and the
+ * first provider listed wins: with keyfort first, every "EC" or "RSA" key a program makes or
+ * imports (TLS ephemeral keys, peer keys, keys read from files) lands here too.
+ *   token key    (hk != NULL): pub is the software copy of its public half;
+ *   software key (hk == NULL): pub is the whole key, held in the default provider, and every
+ *                              operation on it is delegated there (never to the token). */
 struct kf_prov_key {
     _Atomic int refs;
     struct kf_prov *prov;  /* borrowed: the provider outlives its keys */
-    struct kf_hsm_key *hk; /* counted ref */
-    EVP_PKEY *pub;         /* owned ref: the public key, in the default provider */
+    struct kf_hsm_key *hk; /* counted ref; NULL for a software key */
+    EVP_PKEY *pub;         /* owned ref, in prov->libctx's default provider (see above);
+                              NULL for a software key not yet imported or generated */
     int evp_type;          /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519, EVP_PKEY_ED448 */
+    char *pin_source;      /* owned, may be NULL: the pin-source of the URI that named the key,
+                              kept for the URI-PEM file the encoder writes (encode_uri_pem.c) */
 };
+
+/* Property query for everything keyfort asks of OpenSSL itself: never keyfort again (the
+ * child library context holds keyfort too, and SoftHSM must not re-enter it). */
+#define KF_PROV_SW_PROPQ "provider!=keyfort"
+
+static inline bool kf_prov_key_is_soft(const struct kf_prov_key *k)
+{
+    return k->hk == NULL;
+}
 
 /** Push the recorded failure onto OpenSSL's error queue (reason = kf error code). */
 void kf_prov_raise(struct kf_prov *prov, kf_result r);
@@ -69,8 +89,15 @@ KF_RESULT kf_prov_open_token(struct kf_prov *prov, const struct kf_hsm_uri *uri,
                              OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg,
                              struct kf_hsm_token **out);
 
-/** Wrap a token key (takes over the caller's reference on @p hk). */
-KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, struct kf_prov_key **out);
+/** Wrap a token key (takes over the caller's reference on @p hk); @p pin_source (may be NULL)
+ *  is the pin-source of the URI that named it. */
+KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, const char *pin_source,
+                          struct kf_prov_key **out);
+/** A software key (takes over @p sw, which may be NULL for an empty key to import into). */
+KF_RESULT kf_prov_key_new_soft(struct kf_prov *prov, int evp_type, EVP_PKEY *sw,
+                               struct kf_prov_key **out);
+/** OpenSSL's name for the key type: "RSA", "EC", "ED25519", "ED448". */
+const char *kf_prov_alg_name(int evp_type);
 struct kf_prov_key *kf_prov_key_ref(struct kf_prov_key *k);
 void kf_prov_key_unref(struct kf_prov_key *k);
 
@@ -88,5 +115,10 @@ extern const OSSL_DISPATCH kf_sig_rsa_functions[];
 extern const OSSL_DISPATCH kf_sig_ecdsa_functions[];
 extern const OSSL_DISPATCH kf_sig_ed25519_functions[];
 extern const OSSL_DISPATCH kf_sig_ed448_functions[];
+extern const OSSL_DISPATCH kf_exch_ecdh_functions[];
+extern const OSSL_DISPATCH kf_enc_uri_pem_functions[];
+
+/** TLS-GROUP capabilities (provider/caps.c). */
+int kf_prov_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb, void *arg);
 
 #endif

@@ -1,4 +1,5 @@
 /* provider/sig.c - signatures made on the token: RSA PKCS#1 v1.5 and PSS, ECDSA, EdDSA.
+ * (Verification and software keys go to the default provider: sig_delegate.c.)
  *
  * Digests are computed here, in the application's library context (never by keyfort, which
  * offers none), and the token signs the digest: one C_SignInit + C_Sign per signature. */
@@ -72,6 +73,7 @@ void kf_sig_freectx(void *vctx)
         return;
     }
     EVP_MD_CTX_free(ctx->mdctx);
+    kf_sig_delegate_reset(ctx);
     kf_prov_key_unref(ctx->key);
     free(ctx->propq);
     free(ctx);
@@ -88,7 +90,8 @@ void *kf_sig_dupctx(void *vctx)
     dst->key = NULL;
     dst->propq = NULL;
     dst->mdctx = NULL;
-    if ((src->propq != NULL && (dst->propq = strdup(src->propq)) == NULL) ||
+    if (!kf_sig_delegate_dup(src, dst) ||
+        (src->propq != NULL && (dst->propq = strdup(src->propq)) == NULL) ||
         (src->mdctx != NULL && ((dst->mdctx = EVP_MD_CTX_new()) == NULL ||
                                 !EVP_MD_CTX_copy_ex(dst->mdctx, src->mdctx)))) {
         kf_sig_freectx(dst);
@@ -117,6 +120,7 @@ static KF_RESULT sig_init(struct kf_sig_ctx *ctx, struct kf_prov_key *key, const
     ctx->key = kf_prov_key_ref(key);
     EVP_MD_CTX_free(ctx->mdctx);
     ctx->mdctx = NULL;
+    kf_sig_delegate_reset(ctx);
     if (digest_sign || mdname != NULL) {
         KF_GUARD(sig_set_digest(ctx, mdname));
     }
@@ -132,12 +136,20 @@ static KF_RESULT sig_init(struct kf_sig_ctx *ctx, struct kf_prov_key *key, const
 }
 
 int kf_sig_init(struct kf_sig_ctx *ctx, void *keydata, const char *mdname,
-                const OSSL_PARAM params[], bool digest_sign)
+                const OSSL_PARAM params[], bool digest, bool verify)
 {
-    if (ctx == NULL || !kf_prov_is_usable(ctx->prov)) {
+    struct kf_prov_key *key = keydata;
+    if (ctx == NULL || key == NULL || !kf_prov_is_usable(ctx->prov)) {
         return 0;
     }
-    kf_result r = sig_init(ctx, keydata, mdname, digest_sign);
+    if (verify || kf_prov_key_is_soft(key)) {
+        EVP_MD_CTX_free(ctx->mdctx);
+        ctx->mdctx = NULL;
+        kf_prov_key_unref(ctx->key);
+        ctx->key = kf_prov_key_ref(key);
+        KF_PROV_RETURN(ctx->prov, kf_sig_delegate_init(ctx, mdname, params, digest, verify));
+    }
+    kf_result r = sig_init(ctx, keydata, mdname, digest);
     if (!kf_ok(r)) {
         KF_PROV_RETURN(ctx->prov, r);
     }
@@ -201,7 +213,11 @@ int kf_sig_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize,
                 const unsigned char *tbs, size_t tbslen)
 {
     struct kf_sig_ctx *ctx = vctx;
-    if (!kf_prov_is_usable(ctx->prov) || ctx->eddsa) {
+    if (ctx->dpctx != NULL) {
+        *siglen = sigsize;
+        return EVP_PKEY_sign(ctx->dpctx, sig, siglen, tbs, tbslen);
+    }
+    if (!kf_prov_is_usable(ctx->prov) || ctx->eddsa || kf_sig_is_delegated(ctx)) {
         return 0; /* EdDSA signs messages: digest_sign only */
     }
     KF_PROV_RETURN(ctx->prov, sig_sign_raw(ctx, sig, siglen, sigsize, tbs, tbslen));
@@ -210,6 +226,9 @@ int kf_sig_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize,
 int kf_sig_digest_sign_update(void *vctx, const unsigned char *data, size_t datalen)
 {
     struct kf_sig_ctx *ctx = vctx;
+    if (ctx->dmd != NULL) {
+        return EVP_DigestSignUpdate(ctx->dmd, data, datalen);
+    }
     if (ctx->mdctx == NULL) {
         return 0;
     }
@@ -219,6 +238,10 @@ int kf_sig_digest_sign_update(void *vctx, const unsigned char *data, size_t data
 int kf_sig_digest_sign_final(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize)
 {
     struct kf_sig_ctx *ctx = vctx;
+    if (ctx->dmd != NULL) {
+        *siglen = sigsize;
+        return EVP_DigestSignFinal(ctx->dmd, sig, siglen);
+    }
     if (!kf_prov_is_usable(ctx->prov) || ctx->mdctx == NULL) {
         return 0;
     }
@@ -242,6 +265,10 @@ int kf_sig_digest_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t si
                        const unsigned char *tbs, size_t tbslen)
 {
     struct kf_sig_ctx *ctx = vctx;
+    if (ctx->dmd != NULL) {
+        *siglen = sigsize;
+        return EVP_DigestSign(ctx->dmd, sig, siglen, tbs, tbslen);
+    }
     if (!kf_prov_is_usable(ctx->prov)) {
         return 0;
     }
@@ -310,6 +337,9 @@ static int sig_get_saltlen(const struct kf_sig_ctx *ctx, OSSL_PARAM *p)
 int kf_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
 {
     struct kf_sig_ctx *ctx = vctx;
+    if (kf_sig_is_delegated(ctx)) {
+        return EVP_PKEY_CTX_get_params(kf_sig_delegate_pctx(ctx), params);
+    }
     OSSL_PARAM *p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID);
     if (p != NULL) {
         kf_result r = sig_algorithm_id(ctx, p);
@@ -361,6 +391,9 @@ static const OSSL_PARAM kf_sig_gettable[] = {
 
 const OSSL_PARAM *kf_sig_gettable_ctx_params(void *vctx, void *provctx)
 {
+    if (vctx != NULL && kf_sig_is_delegated(vctx)) {
+        return EVP_PKEY_CTX_gettable_params(kf_sig_delegate_pctx(vctx));
+    }
     return kf_sig_gettable;
 }
 
@@ -423,6 +456,9 @@ int kf_sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
     if (params == NULL) {
         return 1;
     }
+    if (kf_sig_is_delegated(ctx)) {
+        return EVP_PKEY_CTX_set_params(kf_sig_delegate_pctx(ctx), params);
+    }
     KF_PROV_RETURN(ctx->prov, sig_set_params(ctx, params));
 }
 
@@ -437,5 +473,8 @@ static const OSSL_PARAM kf_sig_settable[] = {
 
 const OSSL_PARAM *kf_sig_settable_ctx_params(void *vctx, void *provctx)
 {
+    if (vctx != NULL && kf_sig_is_delegated(vctx)) {
+        return EVP_PKEY_CTX_settable_params(kf_sig_delegate_pctx(vctx));
+    }
     return kf_sig_settable;
 }

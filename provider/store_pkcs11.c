@@ -117,22 +117,6 @@ static KF_RESULT store_list(struct kf_store_ctx *ctx)
     return KF_OK;
 }
 
-static const char *store_data_type(int evp_type)
-{
-    switch (evp_type) {
-    case EVP_PKEY_RSA:
-        return "RSA";
-    case EVP_PKEY_EC:
-        return "EC";
-    case EVP_PKEY_ED25519:
-        return "ED25519";
-    case EVP_PKEY_ED448:
-        return "ED448";
-    default:
-        return NULL;
-    }
-}
-
 /* Hand the next object to OpenSSL; *out_done when the callback has seen it. */
 static KF_RESULT store_load_next(struct kf_store_ctx *ctx, OSSL_CALLBACK *object_cb,
                                  void *object_cbarg, int *out_cb_result)
@@ -151,8 +135,8 @@ static KF_RESULT store_load_next(struct kf_store_ctx *ctx, OSSL_CALLBACK *object
     kf_hsm_uri_free(one);
     KF_GUARD(r);
     struct kf_prov_key *k = NULL;
-    KF_GUARD(kf_prov_key_new(ctx->prov, hk, &k));
-    const char *type = store_data_type(k->evp_type);
+    KF_GUARD(kf_prov_key_new(ctx->prov, hk, kf_hsm_uri_pin_source(ctx->uri), &k));
+    const char *type = kf_prov_alg_name(k->evp_type);
     int object_type = OSSL_OBJECT_PKEY;
     OSSL_PARAM params[] = {
         OSSL_PARAM_int(OSSL_OBJECT_PARAM_TYPE, &object_type),
