@@ -323,6 +323,9 @@ KF_RESULT kf_hsm_ecdsa_rs_to_der(const uint8_t *rs, size_t rs_len, uint8_t **out
 enum kf_hsm_enc_scheme {
     KF_ENC_RSA_PKCS = 1,
     KF_ENC_RSA_OAEP,
+    /* CKM_RSA_X_509: the raw c^d mod n, left-padded to the modulus size. For callers that
+     * remove the padding themselves, in constant time (provider/asym_rsa.c). */
+    KF_ENC_RSA_RAW,
 };
 
 struct kf_hsm_dec_params {
@@ -332,6 +335,9 @@ struct kf_hsm_dec_params {
     const uint8_t *label;           /* borrowed */
     size_t label_len;
 };
+
+/** Whether the key's token offers the mechanism these parameters need. */
+bool kf_hsm_key_can_decrypt(const struct kf_hsm_key *k, const struct kf_hsm_dec_params *p);
 
 /** RSA decryption on the token into @p out (at least the modulus size). */
 KF_RESULT kf_hsm_decrypt(struct kf_hsm_key *k, const struct kf_hsm_dec_params *p, const uint8_t *in,

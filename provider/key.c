@@ -2,6 +2,7 @@
  * software key held for the default provider (prov.h says why). */
 #include "provider/prov.h"
 
+#include <openssl/crypto.h>
 #include <openssl/obj_mac.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, const cha
         KF_BAIL(KF_ERR_NOMEM);
     }
     atomic_init(&k->refs, 1);
+    pthread_mutex_init(&k->ir_lock, NULL);
     k->prov = prov;
     k->hk = hk;
     k->pub = pub;
@@ -65,6 +67,7 @@ KF_RESULT kf_prov_key_new_soft(struct kf_prov *prov, int evp_type, EVP_PKEY *sw,
         KF_BAIL(KF_ERR_NOMEM);
     }
     atomic_init(&k->refs, 1);
+    pthread_mutex_init(&k->ir_lock, NULL);
     k->prov = prov;
     k->pub = sw;
     k->evp_type = evp_type;
@@ -104,5 +107,7 @@ void kf_prov_key_unref(struct kf_prov_key *k)
     EVP_PKEY_free(k->pub);
     kf_hsm_key_unref(k->hk);
     free(k->pin_source);
+    OPENSSL_cleanse(k->ir_secret, sizeof(k->ir_secret));
+    pthread_mutex_destroy(&k->ir_lock);
     free(k);
 }

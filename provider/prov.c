@@ -88,6 +88,12 @@ static const OSSL_ALGORITHM prov_signature[] = {
     { NULL, NULL, NULL, NULL },
 };
 
+static const OSSL_ALGORITHM prov_asym_cipher[] = {
+    { "RSA:rsaEncryption:1.2.840.113549.1.1.1", KF_PROV_PROPS, kf_asym_rsa_functions,
+      "RSA decryption on the token, padding removed in constant time" },
+    { NULL, NULL, NULL, NULL },
+};
+
 static const OSSL_ALGORITHM prov_keyexch[] = {
     { "ECDH", KF_PROV_PROPS, kf_exch_ecdh_functions, "ECDH, on the token for token keys" },
     { NULL, NULL, NULL, NULL },
@@ -134,6 +140,8 @@ static const OSSL_ALGORITHM *prov_query_operation(void *provctx, int operation_i
         return prov_signature;
     case OSSL_OP_KEYEXCH:
         return prov_keyexch;
+    case OSSL_OP_ASYM_CIPHER:
+        return prov_asym_cipher;
     case OSSL_OP_STORE:
         return prov_store;
     case OSSL_OP_DECODER:

@@ -55,6 +55,10 @@ struct kf_prov_key {
     int evp_type;          /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519, EVP_PKEY_ED448 */
     char *pin_source;      /* owned, may be NULL: the pin-source of the URI that named the key,
                               kept for the URI-PEM file the encoder writes (encode_uri_pem.c) */
+    /* RSA implicit rejection (asym_rsa.c): a secret bound to the token key, made once. */
+    pthread_mutex_t ir_lock;
+    bool ir_ready;
+    uint8_t ir_secret[32];
 };
 
 /* Property query for everything keyfort asks of OpenSSL itself: never keyfort again (the
@@ -96,6 +100,11 @@ KF_RESULT kf_prov_key_new(struct kf_prov *prov, struct kf_hsm_key *hk, const cha
 /** A software key (takes over @p sw, which may be NULL for an empty key to import into). */
 KF_RESULT kf_prov_key_new_soft(struct kf_prov *prov, int evp_type, EVP_PKEY *sw,
                                struct kf_prov_key **out);
+/** hsm/'s digest for an OpenSSL digest name (SHA-1 and SHA-2 only; case-insensitive). */
+KF_RESULT kf_prov_digest_of(const char *name, enum kf_hsm_digest *out);
+/** OpenSSL's name for an hsm/ digest; NULL for NONE. */
+const char *kf_prov_digest_name(enum kf_hsm_digest d);
+
 /** OpenSSL's name for the key type: "RSA", "EC", "ED25519", "ED448". */
 const char *kf_prov_alg_name(int evp_type);
 struct kf_prov_key *kf_prov_key_ref(struct kf_prov_key *k);
@@ -117,6 +126,7 @@ extern const OSSL_DISPATCH kf_sig_ed25519_functions[];
 extern const OSSL_DISPATCH kf_sig_ed448_functions[];
 extern const OSSL_DISPATCH kf_exch_ecdh_functions[];
 extern const OSSL_DISPATCH kf_enc_uri_pem_functions[];
+extern const OSSL_DISPATCH kf_asym_rsa_functions[];
 
 /** TLS-GROUP capabilities (provider/caps.c). */
 int kf_prov_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb, void *arg);

@@ -11,40 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    enum kf_hsm_digest digest;
-} sig_digests[] = {
-    { "SHA1", KF_DIGEST_SHA1 },     { "SHA-1", KF_DIGEST_SHA1 },
-    { "SHA224", KF_DIGEST_SHA224 }, { "SHA2-224", KF_DIGEST_SHA224 },
-    { "SHA256", KF_DIGEST_SHA256 }, { "SHA2-256", KF_DIGEST_SHA256 },
-    { "SHA384", KF_DIGEST_SHA384 }, { "SHA2-384", KF_DIGEST_SHA384 },
-    { "SHA512", KF_DIGEST_SHA512 }, { "SHA2-512", KF_DIGEST_SHA512 },
-    { NULL, KF_DIGEST_NONE },
-};
-
-static KF_RESULT sig_digest_of(const char *name, enum kf_hsm_digest *out)
-{
-    for (size_t i = 0; sig_digests[i].name != NULL; i++) {
-        if (strcasecmp(name, sig_digests[i].name) == 0) {
-            *out = sig_digests[i].digest;
-            return KF_OK;
-        }
-    }
-    kf_err_note_context("digest '%.32s' (SHA-1 and SHA-2 only)", name);
-    KF_BAIL(KF_ERR_UNSUPPORTED);
-}
-
-static const char *sig_digest_name(enum kf_hsm_digest d)
-{
-    for (size_t i = 0; sig_digests[i].name != NULL; i++) {
-        if (sig_digests[i].digest == d) {
-            return sig_digests[i].name;
-        }
-    }
-    return NULL;
-}
-
 void *kf_sig_newctx_scheme(void *provctx, const char *propq, enum kf_hsm_sig_scheme scheme)
 {
     struct kf_prov *prov = provctx;
@@ -108,7 +74,8 @@ static KF_RESULT sig_set_digest(struct kf_sig_ctx *ctx, const char *mdname)
         KF_ENSURE(mdname == NULL || mdname[0] == '\0', KF_ERR_INVALID_ARG);
         return KF_OK;
     }
-    KF_GUARD(sig_digest_of(mdname != NULL && mdname[0] != '\0' ? mdname : "SHA256", &ctx->digest));
+    KF_GUARD(
+        kf_prov_digest_of(mdname != NULL && mdname[0] != '\0' ? mdname : "SHA256", &ctx->digest));
     return KF_OK;
 }
 
@@ -125,7 +92,7 @@ static KF_RESULT sig_init(struct kf_sig_ctx *ctx, struct kf_prov_key *key, const
         KF_GUARD(sig_set_digest(ctx, mdname));
     }
     if (digest_sign && !ctx->eddsa) {
-        EVP_MD *md = EVP_MD_fetch(ctx->prov->libctx, sig_digest_name(ctx->digest), ctx->propq);
+        EVP_MD *md = EVP_MD_fetch(ctx->prov->libctx, kf_prov_digest_name(ctx->digest), ctx->propq);
         KF_ENSURE(md != NULL, KF_ERR_OPENSSL);
         ctx->mdctx = EVP_MD_CTX_new();
         int ok = ctx->mdctx != NULL && EVP_DigestInit_ex2(ctx->mdctx, md, NULL) == 1;
@@ -288,14 +255,14 @@ static KF_RESULT sig_algorithm_id(struct kf_sig_ctx *ctx, OSSL_PARAM *p)
     KF_ENSURE(ctx->key != NULL && ctx->key->pub != NULL, KF_ERR_UNSUPPORTED);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
-    const char *mdname = ctx->eddsa ? NULL : sig_digest_name(ctx->digest);
+    const char *mdname = ctx->eddsa ? NULL : kf_prov_digest_name(ctx->digest);
     int ok = md != NULL && EVP_DigestVerifyInit_ex(md, &pctx, mdname, ctx->prov->libctx,
                                                    "provider!=keyfort", ctx->key->pub, NULL) == 1;
     if (ok && ctx->scheme == KF_SIG_RSA_PSS) {
         ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ctx->saltlen) == 1 &&
              (ctx->mgf1 == KF_DIGEST_NONE ||
-              EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, sig_digest_name(ctx->mgf1), NULL) == 1);
+              EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, kf_prov_digest_name(ctx->mgf1), NULL) == 1);
     }
     if (ok) {
         OSSL_PARAM q[] = { OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
@@ -349,7 +316,7 @@ int kf_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
     }
     p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST);
     if (p != NULL && ctx->digest != KF_DIGEST_NONE &&
-        !OSSL_PARAM_set_utf8_string(p, sig_digest_name(ctx->digest))) {
+        !OSSL_PARAM_set_utf8_string(p, kf_prov_digest_name(ctx->digest))) {
         return 0;
     }
     bool rsa = ctx->scheme == KF_SIG_RSA_PKCS || ctx->scheme == KF_SIG_RSA_PSS;
@@ -373,7 +340,7 @@ int kf_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
     p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST);
     if (p != NULL && pss) {
         enum kf_hsm_digest mgf1 = ctx->mgf1 != KF_DIGEST_NONE ? ctx->mgf1 : ctx->digest;
-        if (mgf1 != KF_DIGEST_NONE && !OSSL_PARAM_set_utf8_string(p, sig_digest_name(mgf1))) {
+        if (mgf1 != KF_DIGEST_NONE && !OSSL_PARAM_set_utf8_string(p, kf_prov_digest_name(mgf1))) {
             return 0;
         }
     }
@@ -445,7 +412,7 @@ static KF_RESULT sig_set_params(struct kf_sig_ctx *ctx, const OSSL_PARAM params[
     if (p != NULL) {
         const char *name = NULL;
         KF_ENSURE(OSSL_PARAM_get_utf8_string_ptr(p, &name), KF_ERR_INVALID_ARG);
-        KF_GUARD(sig_digest_of(name, &ctx->mgf1));
+        KF_GUARD(kf_prov_digest_of(name, &ctx->mgf1));
     }
     return KF_OK;
 }
