@@ -268,6 +268,15 @@ KF_RESULT kf_hsm_object_uri(const struct kf_hsm_token_info *ti, const struct kf_
  * frees *out. */
 KF_RESULT kf_hsm_object_list(struct kf_hsm_token *t, const struct kf_hsm_uri *filter,
                              struct kf_hsm_object_info **out, size_t *out_n);
+/** Import the X.509 certificate in @p path (PEM or DER) as a public token object with this
+ *  label and id (give the id of the certificate's key to pair them). Errors: BAD_CERT_FILE,
+ *  OBJECT_EXISTS (a certificate with this label), PIN_REQUIRED, CREATE_OBJECT. */
+KF_RESULT kf_hsm_cert_import(struct kf_hsm_token *t, const char *path, const char *label,
+                             const uint8_t *id, size_t id_len);
+/** The DER of a listed certificate object; caller frees *der with OPENSSL_free. */
+KF_RESULT kf_hsm_cert_value(struct kf_hsm_token *t, const struct kf_hsm_object_info *o,
+                            uint8_t **der, size_t *len);
+
 /** Delete what a URI names; it must name an object (label, id or type). */
 KF_RESULT kf_hsm_object_delete(struct kf_hsm_token *t, const struct kf_hsm_uri *uri,
                                size_t *out_deleted);

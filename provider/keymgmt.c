@@ -11,6 +11,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/core_object.h>
+#include <openssl/rand.h>
 #include <string.h>
 
 static OSSL_FUNC_keymgmt_free_fn kf_keymgmt_free;
@@ -102,12 +103,71 @@ static int kf_keymgmt_has(const void *keydata, int selection)
     return 1;
 }
 
+/* Whether the token key @p tok and the public key @p pub belong together, when the token
+ * holds no public half to compare (an EC private key whose public object was deleted: a
+ * certificate then carries the only copy). Proof of possession: the token signs a random
+ * challenge and @p pub must verify it. */
+static bool match_by_signature(const struct kf_prov_key *tok, EVP_PKEY *pub)
+{
+    struct kf_hsm_key_info info;
+    if (!kf_ok(kf_hsm_key_get_info(tok->hk, &info))) {
+        return false;
+    }
+    uint8_t challenge[32];
+    if (RAND_bytes_ex(tok->prov->libctx, challenge, sizeof(challenge), 0) != 1) {
+        return false;
+    }
+    struct kf_hsm_sig_params p = { .pss_salt_len = -1 };
+    const char *md = "SHA256";
+    switch (info.kind) {
+    case KF_KIND_RSA:
+        p.scheme = KF_SIG_RSA_PKCS;
+        p.digest = KF_DIGEST_SHA256;
+        break;
+    case KF_KIND_EC:
+        p.scheme = KF_SIG_ECDSA;
+        p.digest = KF_DIGEST_SHA256;
+        break;
+    default:
+        p.scheme = KF_SIG_EDDSA;
+        md = NULL;
+        break;
+    }
+    uint8_t raw[1024];
+    size_t raw_len = 0;
+    kf_err_mute_begin(); /* a mismatch is an answer, not an error */
+    bool ok =
+        kf_ok(kf_hsm_sign(tok->hk, &p, challenge, sizeof(challenge), raw, sizeof(raw), &raw_len));
+    kf_err_mute_end();
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    if (ok && p.scheme == KF_SIG_ECDSA) {
+        ok = kf_ok(kf_hsm_ecdsa_rs_to_der(raw, raw_len, &der, &der_len));
+    }
+    EVP_MD_CTX *mctx = ok ? EVP_MD_CTX_new() : NULL;
+    ok = mctx != NULL &&
+         EVP_DigestVerifyInit_ex(mctx, NULL, md, tok->prov->libctx, KF_PROV_SW_PROPQ, pub, NULL) ==
+             1 &&
+         EVP_DigestVerify(mctx, der != NULL ? der : raw, der != NULL ? der_len : raw_len, challenge,
+                          sizeof(challenge)) == 1;
+    EVP_MD_CTX_free(mctx);
+    OPENSSL_free(der);
+    return ok;
+}
+
 static int kf_keymgmt_match(const void *keydata1, const void *keydata2, int selection)
 {
     const struct kf_prov_key *a = keydata1;
     const struct kf_prov_key *b = keydata2;
-    if (a == NULL || b == NULL || a->pub == NULL || b->pub == NULL) {
+    if (a == NULL || b == NULL || (a->pub == NULL && b->pub == NULL)) {
         return 0;
+    }
+    if (a->pub == NULL || b->pub == NULL) {
+        /* A token key without its public half: only a key pair comparison can be answered. */
+        const struct kf_prov_key *tok = a->pub == NULL ? a : b;
+        const struct kf_prov_key *other = a->pub == NULL ? b : a;
+        return !kf_prov_key_is_soft(tok) && (selection & OSSL_KEYMGMT_SELECT_KEYPAIR) &&
+               tok->evp_type == other->evp_type && match_by_signature(tok, other->pub);
     }
     /* Keys match when their public halves do: a token's private half never leaves it, and a
      * private key is determined by its public one for every type here. */

@@ -1,8 +1,9 @@
 /* provider/store_pkcs11.c - OSSL_STORE loader for pkcs11: URIs (RFC 7512).
  *
- * open() parses the URI and finds the token; the first load() lists the keys the URI names
- * (private keys, or public keys when no private key matches or type=public asks for them)
- * and each load() hands one to OpenSSL by reference. When the token needs a PIN and neither
+ * open() parses the URI and finds the token; the first load() lists the objects the URI names
+ * (private keys, public keys whose private key is not listed, certificates; narrowed by
+ * type= or by what the caller expects) and each load() hands one to OpenSSL: keys by
+ * reference, certificates as DER. When the token needs a PIN and neither
  * the URI nor the configuration gives one, OpenSSL's password callback is asked once. */
 #include "provider/prov.h"
 
@@ -73,20 +74,29 @@ static int kf_store_set_ctx_params(void *loaderctx, const OSSL_PARAM params[])
 static KF_RESULT store_open_token(struct kf_store_ctx *ctx, OSSL_PASSPHRASE_CALLBACK *pw_cb,
                                   void *pw_cbarg)
 {
-    return kf_prov_open_token(ctx->prov, ctx->uri, pw_cb, pw_cbarg, &ctx->token);
+    /* Certificates and public keys are public objects: no PIN prompt for them. (A PIN from
+     * the URI or the configuration is still used, so private keys stay listable.) */
+    enum kf_hsm_obj_type t = kf_hsm_uri_type(ctx->uri);
+    bool public_only = ctx->expect == OSSL_STORE_INFO_CERT ||
+                       ctx->expect == OSSL_STORE_INFO_PUBKEY || t == KF_OBJ_CERT ||
+                       t == KF_OBJ_PUBLIC;
+    return kf_prov_open_token(ctx->prov, ctx->uri, public_only ? NULL : pw_cb,
+                              public_only ? NULL : pw_cbarg, &ctx->token);
 }
 
 static bool store_wanted(const struct kf_store_ctx *ctx, CK_OBJECT_CLASS cls)
 {
     switch (ctx->expect) {
     case 0:
-        return cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY;
+        return cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY || cls == CKO_CERTIFICATE;
     case OSSL_STORE_INFO_PKEY:
         return cls == CKO_PRIVATE_KEY;
     case OSSL_STORE_INFO_PUBKEY:
         return cls == CKO_PUBLIC_KEY || cls == CKO_PRIVATE_KEY;
+    case OSSL_STORE_INFO_CERT:
+        return cls == CKO_CERTIFICATE;
     default:
-        return false; /* certificates and the rest: not offered yet */
+        return false; /* parameters and CRLs: a token holds none */
     }
 }
 
@@ -117,11 +127,33 @@ static KF_RESULT store_list(struct kf_store_ctx *ctx)
     return KF_OK;
 }
 
+/* A certificate goes to OpenSSL as DER, which it decodes itself. */
+static KF_RESULT store_load_cert(struct kf_store_ctx *ctx, const struct kf_hsm_object_info *o,
+                                 OSSL_CALLBACK *object_cb, void *object_cbarg, int *out_cb_result)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+    KF_GUARD(kf_hsm_cert_value(ctx->token, o, &der, &len));
+    int object_type = OSSL_OBJECT_CERT;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_int(OSSL_OBJECT_PARAM_TYPE, &object_type),
+        OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, (char *)"CERTIFICATE", 0),
+        OSSL_PARAM_octet_string(OSSL_OBJECT_PARAM_DATA, der, len),
+        OSSL_PARAM_END,
+    };
+    *out_cb_result = object_cb(params, object_cbarg);
+    OPENSSL_free(der);
+    return KF_OK;
+}
+
 /* Hand the next object to OpenSSL; *out_done when the callback has seen it. */
 static KF_RESULT store_load_next(struct kf_store_ctx *ctx, OSSL_CALLBACK *object_cb,
                                  void *object_cbarg, int *out_cb_result)
 {
     const struct kf_hsm_object_info *o = &ctx->objs[ctx->next++];
+    if (o->cls == CKO_CERTIFICATE) {
+        return store_load_cert(ctx, o, object_cb, object_cbarg, out_cb_result);
+    }
     struct kf_hsm_token_info ti;
     KF_GUARD(kf_hsm_token_get_info(ctx->token, &ti));
     char *text = NULL;

@@ -1,9 +1,11 @@
 /* tests/provider/ossl_cli.c - helpers shared by the provider tests (ossl_cli.h). */
 #include "tests/provider/ossl_cli.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -416,4 +419,86 @@ size_t file_size(const char *path)
     size_t len = 0;
     free(read_file(path, &len));
     return len;
+}
+
+/* ---- s_server ---------------------------------------------------------------------------- */
+
+/* A port nothing listens on right now (the kernel's pick for port 0). */
+unsigned free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(s, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind: %s", strerror(errno));
+    socklen_t len = sizeof(sa);
+    cr_assert_eq(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+    close(s);
+    return ntohs(sa.sin_port);
+}
+
+/* Start s_server; true once it prints ACCEPT, false when it exits because the port was taken
+ * (the caller retries with another port). Anything else fails the test. */
+bool server_start(enum prov_order order, const char *cert, const char *uri, unsigned port,
+                  struct server *s)
+{
+    char accept[64];
+    fmt(accept, sizeof(accept), "127.0.0.1:%u", port);
+    struct args a;
+    args_openssl(&a, "s_server", order);
+    ARGS_ADD_LIST(&a, "-accept", accept, "-cert", cert, "-key", uri, "-www", "-naccept", "1");
+    run_describe(&a, s->what, sizeof(s->what));
+    tmp_path(s->out_path, sizeof(s->out_path), "s_server.out");
+    tmp_path(s->err_path, sizeof(s->err_path), "s_server.err");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, s->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, s->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    char *const *argv;
+    const char *const *cargv = a.v;
+    memcpy(&argv, &cargv, sizeof(argv));
+    int rc = posix_spawnp(&s->pid, "openssl", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(rc, 0, "posix_spawnp openssl: %s", strerror(rc));
+
+    double deadline = now_s() + RUN_DEADLINE_S;
+    for (;;) {
+        size_t len = 0;
+        uint8_t *out = read_file(s->out_path, &len);
+        bool ready = has_bytes((const char *)out, len, "ACCEPT");
+        free(out);
+        if (ready) {
+            return true;
+        }
+        int status = 0;
+        pid_t got = waitpid(s->pid, &status, WNOHANG);
+        if (got == s->pid) {
+            uint8_t *err = read_file(s->err_path, &len);
+            bool taken = has_bytes((const char *)err, len, "in use");
+            cr_assert(taken, "%s: exited (status 0x%x) before accepting; stderr:\n%s", s->what,
+                      status, err);
+            free(err);
+            return false;
+        }
+        if (now_s() >= deadline) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &status, 0);
+            cr_assert_fail("%s: not accepting after %d s, killed", s->what, RUN_DEADLINE_S);
+        }
+        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+    }
+}
+
+/* -naccept 1: the server exits by itself after the one connection; its status and output go
+ * to @p out (checked by the caller, after the client's). */
+void server_finish(struct server *s, struct run *out)
+{
+    *out = (struct run){ 0 };
+    out->status = wait_deadline(s->pid, now_s() + RUN_DEADLINE_S, &out->timed_out);
+    out->out = (char *)read_file(s->out_path, &out->out_len);
+    out->err = (char *)read_file(s->err_path, &out->err_len);
+    fmt(out->what, sizeof(out->what), "%s", s->what);
+    assert_no_pin(out->out, out->out_len, "stdout", out->what);
+    assert_no_pin(out->err, out->err_len, "stderr", out->what);
 }

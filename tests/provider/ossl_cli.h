@@ -88,4 +88,20 @@ void key_uri(char *buf, size_t cap, const char *label);
 void export_pub(enum prov_order order, const char *uri, const char *label, const char *pub_path);
 size_t file_size(const char *path);
 
+/* s_server -www -naccept 1 in the background (ossl_cli.c). */
+struct server {
+    pid_t pid;
+    char out_path[400];
+    char err_path[400];
+    char what[1024];
+};
+
+/** A loopback port nothing listens on right now. */
+unsigned free_port(void);
+/** Start s_server with @p cert and key @p uri on @p port; false when the port was taken. */
+bool server_start(enum prov_order order, const char *cert, const char *uri, unsigned port,
+                  struct server *s);
+/** Wait for the server to exit after its one connection; its status and output into @p out. */
+void server_finish(struct server *s, struct run *out);
+
 #endif

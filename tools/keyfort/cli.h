@@ -46,6 +46,7 @@ KF_RESULT kf_cli_key_pub(const struct kf_cli_args *a);
 KF_RESULT kf_cli_key_pem(const struct kf_cli_args *a);
 KF_RESULT kf_cli_key_delete(const struct kf_cli_args *a);
 KF_RESULT kf_cli_key_import(const struct kf_cli_args *a);
+KF_RESULT kf_cli_cert_import(const struct kf_cli_args *a);
 /* cmd_sign.c */
 KF_RESULT kf_cli_key_sign(const struct kf_cli_args *a);
 

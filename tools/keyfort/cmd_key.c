@@ -7,7 +7,9 @@
 #include <openssl/bio.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A new key is named by --label and goes on the token the URI names; a URI that also names
@@ -269,4 +271,66 @@ KF_RESULT kf_cli_key_import(const struct kf_cli_args *a)
     struct kf_hsm_key *key KF_CLI_AUTO_KEY = NULL;
     KF_GUARD(kf_hsm_key_import_pem(token, path, label, id_len > 0 ? id : NULL, id_len, &key));
     return cli_key_print_uri(key);
+}
+
+/* The id of the private key labelled @p label on the token, if there is exactly one. */
+static bool cli_cert_key_id(struct kf_hsm_token *token, const char *label, uint8_t *id, size_t cap,
+                            size_t *out_len)
+{
+    struct kf_hsm_object_info *objs = NULL;
+    size_t n = 0;
+    bool found = false;
+    kf_err_mute_begin();
+    if (kf_ok(kf_hsm_object_list(token, NULL, &objs, &n))) {
+        size_t matches = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (objs[i].cls == CKO_PRIVATE_KEY && strcmp(objs[i].label, label) == 0 &&
+                objs[i].id_len > 0 && objs[i].id_len <= cap) {
+                memcpy(id, objs[i].id, objs[i].id_len);
+                *out_len = objs[i].id_len;
+                matches++;
+            }
+        }
+        found = matches == 1;
+    }
+    kf_err_mute_end();
+    free(objs);
+    return found;
+}
+
+KF_RESULT kf_cli_cert_import(const struct kf_cli_args *a)
+{
+    KF_GUARD(kf_cli_args_expect(a, 2, 2, "CERT-FILE TOKEN-URI"));
+    const char *path = a->pos[0];
+    char label_buf[sizeof(((struct kf_hsm_key_info *)0)->label)];
+    const char *label = a->label;
+    if (label == NULL) {
+        KF_GUARD(cli_key_default_label(path, label_buf, sizeof(label_buf)));
+        label = label_buf;
+    }
+    uint8_t id[sizeof(((struct kf_hsm_key_info *)0)->id)];
+    size_t id_len = 0;
+    KF_GUARD(cli_key_id(a, id, sizeof(id), &id_len));
+    struct kf_hsm_uri *uri KF_CLI_AUTO_URI = NULL;
+    KF_GUARD(kf_cli_uri_parse(a->pos[1], &uri));
+    KF_GUARD(cli_key_expect_token_uri(uri));
+    struct kf_hsm_token *token KF_CLI_AUTO_TOKEN = NULL;
+    KF_GUARD(kf_cli_token_open(a, uri, &token));
+    /* Paired with the key of the same label unless --id says otherwise. */
+    if (id_len == 0 && !cli_cert_key_id(token, label, id, sizeof(id), &id_len)) {
+        KF_GUARD_OSSL(RAND_bytes(id, 16), KF_ERR_OPENSSL);
+        id_len = 16;
+    }
+    KF_GUARD(kf_hsm_cert_import(token, path, label, id, id_len));
+    struct kf_hsm_token_info ti;
+    KF_GUARD(kf_hsm_token_get_info(token, &ti));
+    struct kf_hsm_object_info o = { .cls = CKO_CERTIFICATE,
+                                    .key_type = CK_UNAVAILABLE_INFORMATION };
+    snprintf(o.label, sizeof(o.label), "%s", label);
+    memcpy(o.id, id, id_len);
+    o.id_len = id_len;
+    char *text KF_CLI_AUTO_FREE = NULL;
+    KF_GUARD(kf_hsm_object_uri(&ti, &o, &text));
+    printf("%s\n", text);
+    return KF_OK;
 }

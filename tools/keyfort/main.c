@@ -130,6 +130,22 @@ static const struct kf_cli_command cli_commands[] = {
         .run = kf_cli_key_import,
     },
     {
+        .group = "cert",
+        .name = "import",
+        .options = KF_CLI_OPT_LABEL | KF_CLI_OPT_ID | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "[--label L] [--id HEX] [--pin-file F] [--module M] CERT-FILE TOKEN-URI",
+        .summary = "store an X.509 certificate on a token, beside its key",
+        .help = "Store the certificate in CERT-FILE (PEM or DER) as a public certificate\n"
+                "object and print its URI. With the id of the key it certifies, programs\n"
+                "(and `openssl storeutl -certs` through keyfort.so) find the pair.\n\n"
+                "Options:\n"
+                "  --label L          CKA_LABEL (default: the file name without .pem)\n"
+                "  --id HEX           CKA_ID in hex (default: the id of the private key with\n"
+                "                     the same label, else 16 random bytes)\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_cert_import,
+    },
+    {
         .group = "key",
         .name = "sign",
         .options = KF_CLI_OPT_DIGEST | KF_CLI_OPT_PSS | KF_CLI_OPT_IN | KF_CLI_OPT_OUT |
