@@ -22,11 +22,12 @@ readonly KF_PACKAGES=(
     libssl-dev         # OpenSSL 3 headers and libcrypto
     openssl            # openssl CLI: tests and scripts/demo.sh verify signatures in software
     libp11-kit-dev     # p11-kit-1 headers (hsm/ loads modules through p11-kit)
-    p11-kit            # p11-kit CLI and proxy module
+    p11-kit            # p11-kit CLI, p11-kit server and p11-kit-client.so (remote token test)
     softhsm2           # softhsm2-util, used by the token fixture
     libsofthsm2        # the SoftHSM2 PKCS#11 module (/usr/lib/softhsm/libsofthsm2.so)
     opensc             # pkcs11-tool: an independent PKCS#11 client for tests and the demo
     libcriterion-dev   # unit and hsm tests (cmake/kf_test.cmake)
+    libengine-pkcs11-openssl # engine_pkcs11: the peer baseline of tests/provider and perf/
 )
 
 kf_pkg_names()
