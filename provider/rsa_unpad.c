@@ -134,8 +134,10 @@ static KF_RESULT ir_synthetic(OSSL_LIB_CTX *lib, const uint8_t *c, size_t k,
     /* 128 candidate lengths, masked to the next power of two above the largest message; the
      * last one that fits is taken (which one is secret: selects only). */
     size_t max_len = k - 11;
+    /* The mask covers max_sep_offset = k - 10 (the separator's last possible offset), as the
+     * draft and OpenSSL 3.2 define it: the smallest 2^n - 1 >= k - 10. */
     size_t mask = 1;
-    while (mask <= max_len) {
+    while (mask <= max_len + 1) {
         mask <<= 1;
     }
     mask -= 1;

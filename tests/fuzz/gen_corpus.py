@@ -7,6 +7,7 @@ Input formats: tests/fuzz/README.md.
 
     python3 tests/fuzz/gen_corpus.py            # writes into tests/fuzz/corpus/
 """
+import hashlib
 import os
 import sys
 
@@ -158,6 +159,80 @@ def fuzz_uri():
     return out
 
 
+def nonzero(n, seed):
+    """n deterministic non-zero bytes, for PKCS#1 v1.5 padding strings."""
+    return bytes(b % 255 + 1 for b in filler(n, seed))
+
+
+def pkcs1_type2(k, msg, seed):
+    """00 02 PS 00 M (RFC 8017 s7.2.1 step 2), PS k - 3 - len(M) non-zero bytes."""
+    return b"\x00\x02" + nonzero(k - 3 - len(msg), seed) + b"\x00" + msg
+
+
+def mgf1(seed, n, hname):
+    """MGF1 (RFC 8017 B.2.1) over hashlib digest hname."""
+    out = b""
+    counter = 0
+    while len(out) < n:
+        out += hashlib.new(hname, seed + counter.to_bytes(4, "big")).digest()
+        counter += 1
+    return out[:n]
+
+
+def oaep(k, msg, hname, mgfname, label, seed):
+    """EME-OAEP encoding (RFC 8017 s7.1.1 step 2) with a deterministic seed."""
+    h = hashlib.new(hname).digest_size
+    db = hashlib.new(hname, label).digest() + bytes(k - len(msg) - 2 * h - 2) + b"\x01" + msg
+    s = filler(h, seed)
+    masked_db = bytes(a ^ b for a, b in zip(db, mgf1(s, k - h - 1, mgfname)))
+    masked_seed = bytes(a ^ b for a, b in zip(s, mgf1(masked_db, h, mgfname)))
+    return b"\x00" + masked_seed + masked_db
+
+
+def fuzz_rsa_unpad():
+    """Byte 0: bits 0-1 k, bits 2-3 OAEP digests, bit 4 OAEP label, bit 5 TLS alt_version
+    0x0301. The rest is EM (zero-filled to k)."""
+    ks = {64: 0, 128: 1, 256: 2, 512: 3}
+    label = b"fuzz label"  # fuzz_rsa_unpad.c label[]
+
+    def sel(k, digests=0, with_label=False, alt=False):
+        return bytes([ks[k] | digests << 2 | with_label << 4 | alt << 5])
+
+    pms = b"\x03\x03" + filler(46, 19)  # a TLS 1.2 pre-master secret (RFC 5246 s7.4.7.1)
+    return {
+        # PKCS#1 v1.5 type 2: valid, then bad paddings
+        "pkcs1_k64_msg16": sel(64) + pkcs1_type2(64, filler(16, 1), 2),
+        "pkcs1_k256_empty": sel(256) + pkcs1_type2(256, b"", 3),
+        "pkcs1_k128_longest": sel(128) + pkcs1_type2(128, filler(117, 4), 5),
+        "pkcs1_k512_zeros_in_msg": sel(512) + pkcs1_type2(512, b"\0\1\0" + filler(20, 6), 7),
+        "pkcs1_k64_ps7": sel(64) + b"\x00\x02" + nonzero(7, 8) + b"\x00" + filler(54, 9),
+        "pkcs1_k64_no_separator": sel(64) + b"\x00\x02" + nonzero(62, 10),
+        "pkcs1_k128_block_type_1": sel(128) + b"\x00\x01" + b"\xff" * 100 + b"\x00"
+        + filler(25, 11),
+        # OAEP, one per digest pair
+        "oaep_sha1_k128": sel(128, 0) + oaep(128, b"keyfort", "sha1", "sha1", b"", 12),
+        "oaep_sha256_label_k256": sel(256, 1, True)
+        + oaep(256, filler(32, 13), "sha256", "sha256", label, 14),
+        "oaep_sha384_mgf1_sha1_k256": sel(256, 2)
+        + oaep(256, filler(40, 15), "sha384", "sha1", b"", 16),
+        "oaep_sha512_mgf1_sha256_label_k512": sel(512, 3, True)
+        + oaep(512, b"", "sha512", "sha256", label, 17),
+        "oaep_sha256_k256_msg_00_01": sel(256, 1)
+        + oaep(256, b"\x00\x01\x01\x00" + filler(12, 25), "sha256", "sha256", b"", 26),
+        "oaep_sha1_k128_byte0_01": sel(128, 0) + b"\x01"
+        + oaep(128, b"keyfort", "sha1", "sha1", b"", 12)[1:],
+        "oaep_sha512_k64_too_small": sel(64, 3) + filler(64, 18),
+        # TLS: good, good through alt_version, wrong version
+        "tls_k64_0303": sel(64) + pkcs1_type2(64, pms, 20),
+        "tls_k256_alt_0301": sel(256, alt=True) + pkcs1_type2(256, b"\x03\x01" + pms[2:], 22),
+        "tls_k256_0302_fallback": sel(256) + pkcs1_type2(256, b"\x03\x02" + pms[2:], 24),
+        # garbage and short inputs
+        "garbage_k512": sel(512) + filler(512, 0x5A),
+        "short_input": sel(256) + b"\x00\x02\x11",
+        "selector_only": b"\xff",
+    }
+
+
 README_EC = (b"fuzz_ec_attrs inputs: byte 0 selects the parser - even: kf_hsm_parse_ec_params on "
              b"the rest; odd: kf_hsm_parse_ec_point on the rest, curve (byte0>>1)%5 = 0 P-256, "
              b"1 P-384, 2 Ed25519, 3 Ed448, 4 none (NID_undef) (see ../../README.md).\n")
@@ -176,6 +251,7 @@ def main():
     n = write("fuzz_der", fuzz_der())
     n += write("fuzz_ec_attrs", fuzz_ec_attrs())
     n += write("fuzz_uri", fuzz_uri())
+    n += write("fuzz_rsa_unpad", fuzz_rsa_unpad())
     with open(os.path.join(CORPUS, "fuzz_ec_attrs", "README"), "wb") as f:
         f.write(README_EC)
     print("gen_corpus: wrote %d seeds under %s" % (n, CORPUS))
