@@ -4,7 +4,9 @@
 #include "common/kf_log.h"
 
 #include <p11-kit/p11-kit.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 
 /* The in-flight gate. Every call into a module holds it shared; the fork
  * handler takes it exclusively, so fork() waits until no thread is inside the
@@ -15,6 +17,20 @@
 static pthread_rwlock_t ck_gate;
 static pthread_once_t ck_gate_once = PTHREAD_ONCE_INIT;
 
+/* Set by kf_hsm_quiesce(): no module call after it (exit paths). */
+static atomic_bool ck_quiesced;
+
+/* SIGPIPE while inside a module. A module that talks to its token over a socket (p11-kit's
+ * client module, network HSM clients) writes to a peer that may have gone away; in a process
+ * that leaves SIGPIPE at its default, that write kills the whole program instead of failing
+ * the call (seen with p11-kit-client.so when the p11-kit server restarts). So when the
+ * process has SIGPIPE at SIG_DFL, each module call runs with SIGPIPE blocked in its thread
+ * and a SIGPIPE it raised is consumed before the mask is restored: the call fails with the
+ * module's error instead. A process that ignores or handles SIGPIPE pays nothing. */
+static bool ck_guard_sigpipe;
+static _Thread_local sigset_t ck_saved_mask;
+static _Thread_local bool ck_guarding;
+
 static void ck_gate_init(void)
 {
     pthread_rwlockattr_t attr;
@@ -22,21 +38,67 @@ static void ck_gate_init(void)
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&ck_gate, &attr);
     pthread_rwlockattr_destroy(&attr);
+    struct sigaction sa;
+    ck_guard_sigpipe = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL;
+}
+
+static void ck_sigpipe_block(void)
+{
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    /* Already blocked by the application: its SIGPIPEs are its own business. */
+    ck_guarding = pthread_sigmask(SIG_BLOCK, &pipe_set, &ck_saved_mask) == 0 &&
+                  !sigismember(&ck_saved_mask, SIGPIPE);
+}
+
+static void ck_sigpipe_restore(void)
+{
+    if (!ck_guarding) {
+        return;
+    }
+    sigset_t pending;
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        const struct timespec zero = { 0, 0 };
+        (void)sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &ck_saved_mask, NULL);
+    ck_guarding = false;
 }
 
 static inline void ck_gate_enter(void)
 {
     pthread_once(&ck_gate_once, ck_gate_init);
     pthread_rwlock_rdlock(&ck_gate);
+    if (ck_guard_sigpipe) {
+        ck_sigpipe_block();
+    }
 }
 
 static inline CK_RV ck_gate_leave(CK_RV rv)
 {
+    if (ck_guard_sigpipe) {
+        ck_sigpipe_restore();
+    }
     pthread_rwlock_unlock(&ck_gate);
     return rv;
 }
 
 #define CK_GATED(call) (ck_gate_enter(), ck_gate_leave(call))
+
+void kf_ck_finalize_exclusive(struct kf_hsm_module *m)
+{
+    pthread_once(&ck_gate_once, ck_gate_init);
+    pthread_rwlock_wrlock(&ck_gate);
+    if (!atomic_load(&ck_quiesced) && m->fl != NULL && m->fl->C_Finalize != NULL) {
+        CK_RV rv = m->fl->C_Finalize(NULL);
+        kf_log(KF_LOG_DEBUG, "hsm", "C_Finalize -> 0x%lx", (unsigned long)rv);
+    }
+    pthread_rwlock_unlock(&ck_gate);
+}
 
 void kf_hsm_gate_fork_prepare(void)
 {
@@ -103,9 +165,6 @@ static kf_result ck_epilog(CK_RV rv, const char *fn, int32_t fallback, const cha
     kf_err_record(code, file, line, fn);
     return (kf_result){ code };
 }
-
-/* Set by kf_hsm_quiesce(): no module call after it (exit paths). */
-static atomic_bool ck_quiesced;
 
 void kf_hsm_quiesce(void)
 {

@@ -14,6 +14,11 @@ uint64_t kf_hsm_fork_gen(void)
     return atomic_load_explicit(&kf_hsm_gen, memory_order_acquire);
 }
 
+void kf_hsm_gen_bump(void)
+{
+    atomic_fetch_add_explicit(&kf_hsm_gen, 1, memory_order_acq_rel);
+}
+
 static void fork_prepare(void)
 {
     kf_hsm_module_fork_prepare();

@@ -24,10 +24,13 @@ bool kf_hsm_uri_has_id(const struct kf_hsm_uri *uri);
 
 /* ---- fork generation (fork.c) ---- */
 
-/** Incremented in the child after every fork(); anything stamped with an older
- * generation belongs to the parent and is forgotten, never closed. Starts at 1.
- */
+/** The process generation: incremented in the child after every fork(), and after a module
+ * was reset (kf_hsm_module_reset). Anything stamped with an older generation (sessions,
+ * logins, object handles, a module's initialisation) is forgotten, never closed, and made
+ * again on next use. Starts at 1. */
 uint64_t kf_hsm_fork_gen(void);
+/** Start a new generation in this process (module reset). */
+void kf_hsm_gen_bump(void);
 /** The in-flight gate of ck_call.c: fork() waits until no thread is inside a
  * module. */
 void kf_hsm_gate_fork_prepare(void);
@@ -42,8 +45,9 @@ struct kf_hsm_module {
     char *path; /* owned: the shared object's file name */
     CK_FUNCTION_LIST
     *fl;                        /* owned by p11-kit (loaded unmanaged; never released) */
-    pthread_mutex_t lock;       /* protects: init_gen (held across C_Initialize) */
-    _Atomic uint64_t init_gen;  /* fork generation in which C_Initialize last succeeded */
+    pthread_mutex_t lock;       /* protects: init_gen, resets (held across C_Initialize) */
+    _Atomic uint64_t init_gen;  /* generation in which C_Initialize last succeeded */
+    _Atomic uint64_t resets;    /* kf_hsm_module_reset count: slots may have changed */
     struct kf_hsm_module *next; /* registry link, under the module registry lock */
 };
 
@@ -58,6 +62,14 @@ KF_RESULT kf_hsm_module_ready(struct kf_hsm_module *m);
 /** The module named by options, URI, $KEYFORT_PKCS11_MODULE or the built-in
  * default. */
 const char *kf_hsm_module_choose(const char *opt, const struct kf_hsm_uri *uri);
+/** The module lost its device (CKR_DEVICE_ERROR / _REMOVED with a fresh session too, as a
+ *  remote token does when its server restarts): finalise it and start a new generation, so
+ *  that the next call initialises it again and tokens find their slots, log in and find
+ *  their objects again. @p seen_gen is the generation the failure was seen in: a reset made
+ *  meanwhile by another thread is not repeated. */
+void kf_hsm_module_reset(struct kf_hsm_module *m, uint64_t seen_gen);
+/** C_Finalize with the gate held exclusively: no other thread is inside any module. */
+void kf_ck_finalize_exclusive(struct kf_hsm_module *m);
 void kf_hsm_module_fork_prepare(void);
 void kf_hsm_module_fork_parent(void);
 void kf_hsm_module_fork_child(void);
@@ -66,13 +78,14 @@ void kf_hsm_module_fork_child(void);
 
 struct kf_hsm_session {
     CK_SESSION_HANDLE handle;
-    uint64_t gen; /* fork generation it was opened in */
+    uint64_t gen; /* generation it was opened in */
 };
 
 struct kf_hsm_token {
     _Atomic unsigned refs;
-    struct kf_hsm_module *mod; /* borrowed: modules live for the process */
-    CK_SLOT_ID slot;
+    struct kf_hsm_module *mod;     /* borrowed: modules live for the process */
+    _Atomic CK_SLOT_ID slot;       /* found again after a module reset (slot ids may change) */
+    _Atomic uint64_t slot_resets;  /* mod->resets when slot was last found */
     struct kf_hsm_token_info info; /* immutable after open */
     char *display;                 /* owned: token URI for messages */
     CK_MECHANISM_TYPE *mechs;      /* owned: C_GetMechanismList at open, immutable */
@@ -103,6 +116,8 @@ struct kf_hsm_token {
     struct kf_hsm_token *next; /* registry link, under the token registry lock */
 };
 
+/** Find the token's slot again after its module was reset (slot ids may change). */
+KF_RESULT kf_hsm_token_rebind(struct kf_hsm_token *t);
 /** Log in with the token's PIN if it needs one and this generation is not
  * logged in. */
 KF_RESULT kf_hsm_login_ensure(struct kf_hsm_token *t, CK_SESSION_HANDLE h);

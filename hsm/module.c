@@ -150,6 +150,27 @@ KF_RESULT kf_hsm_module_ready(struct kf_hsm_module *m)
     return r;
 }
 
+void kf_hsm_module_reset(struct kf_hsm_module *m, uint64_t seen_gen)
+{
+    if (m == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    /* LOCKED (m->lock) --- */
+    if (kf_hsm_fork_gen() == seen_gen && atomic_load(&m->init_gen) == seen_gen) {
+        kf_log(KF_LOG_WARN, "hsm",
+               "module %s lost its device: finalising it; the next call "
+               "initialises it again",
+               m->path);
+        kf_ck_finalize_exclusive(m);
+        atomic_store(&m->init_gen, 0);
+        atomic_fetch_add(&m->resets, 1);
+        kf_hsm_gen_bump();
+    }
+    /* --- LOCKED (m->lock) */
+    pthread_mutex_unlock(&m->lock);
+}
+
 void kf_hsm_module_fork_prepare(void)
 {
     pthread_mutex_lock(&module_registry_lock);

@@ -28,12 +28,43 @@ static void pool_forget_parent(struct kf_hsm_token *t, uint64_t gen)
     t->pool_gen = gen;
 }
 
+static KF_RESULT session_acquire_once(struct kf_hsm_token *t, struct kf_hsm_session **out,
+                                      uint64_t *out_gen);
+
 KF_RESULT kf_hsm_session_acquire(struct kf_hsm_token *t, struct kf_hsm_session **out)
 {
     KF_ENSURE_REF(t);
     KF_ENSURE_REF(out);
+    uint64_t gen = 0;
+    kf_result r = session_acquire_once(t, out, &gen);
+    if (r.code == KF_ERR_DEVICE_REMOVED) {
+        /* Even a new session is refused: the module has lost its device (a remote token's
+         * server went away). Start the module afresh, once; if the device is still gone the
+         * re-initialisation fails and says so, and the next call tries again. */
+        kf_hsm_module_reset(t->mod, gen);
+        r = session_acquire_once(t, out, &gen);
+    }
+    return r;
+}
+
+static KF_RESULT session_acquire_once(struct kf_hsm_token *t, struct kf_hsm_session **out,
+                                      uint64_t *out_gen)
+{
     KF_GUARD(kf_hsm_module_ready(t->mod));
+    if (atomic_load(&t->slot_resets) != atomic_load(&t->mod->resets)) {
+        kf_result r = kf_hsm_token_rebind(t);
+        if (!kf_ok(r)) {
+            /* A remote module can initialise without its server and then shows no token:
+             * finalise it again, so that a later call connects afresh. */
+            if (r.code == KF_ERR_TOKEN_NOT_FOUND) {
+                kf_hsm_module_reset(t->mod, kf_hsm_fork_gen());
+            }
+            kf_err_add_context("its module lost the device and was started again");
+            return r;
+        }
+    }
     uint64_t gen = kf_hsm_fork_gen();
+    *out_gen = gen;
     struct kf_hsm_session *s = NULL;
 
     pthread_mutex_lock(&t->pool_lock);

@@ -173,6 +173,7 @@ static KF_RESULT token_new(struct kf_hsm_module *m, CK_SLOT_ID slot, const CK_TO
     atomic_init(&t->refs, 1);
     t->mod = m;
     t->slot = slot;
+    atomic_init(&t->slot_resets, atomic_load(&m->resets));
     token_info_from(&t->info, slot, ti, m->path);
     pthread_mutex_init(&t->login_lock, NULL);
     pthread_mutex_init(&t->pool_lock, NULL);
@@ -282,6 +283,27 @@ void kf_hsm_token_unref(struct kf_hsm_token *t)
     }
     pthread_mutex_unlock(&token_registry_lock);
     token_destroy(t);
+}
+
+KF_RESULT kf_hsm_token_rebind(struct kf_hsm_token *t)
+{
+    uint64_t resets = atomic_load(&t->mod->resets);
+    char *text = NULL;
+    KF_GUARD(kf_hsm_token_info_uri(&t->info, &text));
+    struct kf_hsm_uri *uri = NULL;
+    kf_result r = kf_hsm_uri_parse(text, &uri);
+    free(text);
+    KF_GUARD(r);
+    CK_SLOT_ID slot = 0;
+    CK_TOKEN_INFO ti;
+    r = token_match(t->mod, kf_hsm_uri_p11(uri), t->display, &slot, &ti);
+    kf_hsm_uri_free(uri);
+    KF_GUARD(r);
+    atomic_store(&t->slot, slot);
+    atomic_store(&t->slot_resets, resets);
+    kf_log(KF_LOG_INFO, "hsm", "token %s is in slot %lu after its module was reset", t->display,
+           (unsigned long)slot);
+    return KF_OK;
 }
 
 KF_RESULT kf_hsm_token_get_info(struct kf_hsm_token *t, struct kf_hsm_token_info *out)
