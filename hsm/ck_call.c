@@ -138,6 +138,8 @@ static int32_t ck_map(CK_RV rv, int32_t fallback)
     case CKR_OBJECT_HANDLE_INVALID:
     case CKR_KEY_HANDLE_INVALID:
         return KF_ERR_OBJECT_HANDLE;
+    case CKR_CRYPTOKI_NOT_INITIALIZED:
+        return KF_ERR_MODULE_FINALIZED;
     case CKR_MECHANISM_INVALID:
         return KF_ERR_MECHANISM;
     case CKR_ATTRIBUTE_SENSITIVE:

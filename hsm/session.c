@@ -37,6 +37,12 @@ KF_RESULT kf_hsm_session_acquire(struct kf_hsm_token *t, struct kf_hsm_session *
     KF_ENSURE_REF(out);
     uint64_t gen = 0;
     kf_result r = session_acquire_once(t, out, &gen);
+    if (r.code == KF_ERR_MODULE_FINALIZED) {
+        /* Someone else in this process called C_Finalize: this call fails with that cause,
+         * and the next one initialises the module again. */
+        kf_hsm_module_reset(t->mod, gen);
+        return r;
+    }
     if (r.code == KF_ERR_DEVICE_REMOVED) {
         /* Even a new session is refused: the module has lost its device (a remote token's
          * server went away). Start the module afresh, once; if the device is still gone the
@@ -126,7 +132,7 @@ static bool session_is_broken(kf_result last)
      * (PKCS#11 s5.2): such a session cannot start the next operation, so it goes
      * too. */
     return last.code == KF_ERR_SESSION_BROKEN || last.code == KF_ERR_DEVICE_REMOVED ||
-           last.code == KF_ERR_BUFFER_TOO_SMALL;
+           last.code == KF_ERR_BUFFER_TOO_SMALL || last.code == KF_ERR_MODULE_FINALIZED;
 }
 
 void kf_hsm_session_release(struct kf_hsm_token *t, struct kf_hsm_session *s, kf_result last)
@@ -160,7 +166,7 @@ void kf_hsm_session_release(struct kf_hsm_token *t, struct kf_hsm_session *s, kf
     if (close_it) {
         kf_log(KF_LOG_WARN, "hsm", "dropping broken session %lu of token '%s' (%s)",
                (unsigned long)s->handle, t->info.label, kf_err_name(last.code));
-        if (last.code != KF_ERR_SESSION_BROKEN) {
+        if (last.code != KF_ERR_SESSION_BROKEN && last.code != KF_ERR_MODULE_FINALIZED) {
             KF_QUIET(kf_ck_close_session(t->mod, s->handle));
         }
         if (last.code == KF_ERR_DEVICE_REMOVED || last_one) {
@@ -185,7 +191,9 @@ KF_RESULT kf_hsm_run(struct kf_hsm_key *k, kf_hsm_op_fn fn, void *arg)
      * after the re-login that the new session needed, then the operation. */
     bool tried_session = false;
     bool tried_handle = false;
+    const char *stale_ck = NULL; /* the CKR_ that sent us to find the key again */
     for (int attempt = 0; attempt < 3; attempt++) {
+        uint64_t gen = kf_hsm_fork_gen();
         struct kf_hsm_session *s = NULL;
         KF_GUARD(kf_hsm_session_acquire(t, &s));
         CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
@@ -210,12 +218,20 @@ KF_RESULT kf_hsm_run(struct kf_hsm_key *k, kf_hsm_op_fn fn, void *arg)
              * log in again; C_Login answers CKR_USER_ALREADY_LOGGED_IN if that was not so. */
             kf_hsm_login_invalidate(t);
             continue;
+        case KF_ERR_MODULE_FINALIZED:
+            kf_hsm_module_reset(t->mod, gen);
+            break;
         case KF_ERR_NOT_LOGGED_IN:
         case KF_ERR_OBJECT_HANDLE:
             if (tried_handle) {
                 break;
             }
             tried_handle = true;
+            {
+                bool set = false;
+                unsigned long rv = kf_err_last_ck(&set);
+                stale_ck = set ? kf_hsm_ckr_name(rv) : NULL;
+            }
             /* A logged-out token hides private objects, so a stale handle and a lost login
              * look alike from here: cure both. */
             kf_hsm_login_invalidate(t);
@@ -225,6 +241,10 @@ KF_RESULT kf_hsm_run(struct kf_hsm_key *k, kf_hsm_op_fn fn, void *arg)
             break;
         }
         break;
+    }
+    if (stale_ck != NULL && r.code != KF_ERR_OBJECT_HANDLE) {
+        /* The failure the caller sees is the search that followed; say what started it. */
+        kf_err_add_context("after %s", stale_ck);
     }
     kf_err_add_context("key '%s'", k->display);
     return r;

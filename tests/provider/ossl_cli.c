@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
@@ -501,4 +502,26 @@ void server_finish(struct server *s, struct run *out)
     fmt(out->what, sizeof(out->what), "%s", s->what);
     assert_no_pin(out->out, out->out_len, "stdout", out->what);
     assert_no_pin(out->err, out->err_len, "stderr", out->what);
+}
+
+/* ---- in-process OpenSSL ------------------------------------------------------------------- */
+
+/* The error queue holds a keyfort error; returns its text (static buffer). */
+const char *kf_test_keyfort_error(void)
+{
+    static char text[1024];
+    text[0] = '\0';
+    unsigned long e;
+    const char *data = NULL;
+    int flags = 0;
+    bool found = false;
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        const char *lib = ERR_lib_error_string(e);
+        if (lib != NULL && strcmp(lib, "keyfort") == 0 && !found) {
+            snprintf(text, sizeof(text), "%s: %s", ERR_reason_error_string(e),
+                     (flags & ERR_TXT_STRING) && data != NULL ? data : "");
+            found = true;
+        }
+    }
+    return found ? text : NULL;
 }

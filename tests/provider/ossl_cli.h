@@ -104,4 +104,8 @@ bool server_start(enum prov_order order, const char *cert, const char *uri, unsi
 /** Wait for the server to exit after its one connection; its status and output into @p out. */
 void server_finish(struct server *s, struct run *out);
 
+/** The first keyfort error on this thread's OpenSSL error queue, as "reason: data" (a static
+ *  buffer), or NULL; the queue is emptied. */
+const char *kf_test_keyfort_error(void);
+
 #endif

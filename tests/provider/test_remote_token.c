@@ -96,26 +96,6 @@ static bool sign_once(OSSL_LIB_CTX *lib, EVP_PKEY *key, EVP_PKEY *pub)
     return true;
 }
 
-/* The error queue holds a keyfort error; returns its text (static buffer). */
-static const char *keyfort_error(void)
-{
-    static char text[1024];
-    text[0] = '\0';
-    unsigned long e;
-    const char *data = NULL;
-    int flags = 0;
-    bool found = false;
-    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
-        const char *lib = ERR_lib_error_string(e);
-        if (lib != NULL && strcmp(lib, "keyfort") == 0 && !found) {
-            snprintf(text, sizeof(text), "%s: %s", ERR_reason_error_string(e),
-                     (flags & ERR_TXT_STRING) && data != NULL ? data : "");
-            found = true;
-        }
-    }
-    return found ? text : NULL;
-}
-
 Test(provider_remote, restart_of_the_server_is_survived, .init = prov_init, .fini = prov_fini)
 {
     cr_assert_eq(signal(SIGPIPE, SIG_DFL), SIG_DFL, "the test must run with SIGPIPE at default");
@@ -169,20 +149,21 @@ Test(provider_remote, restart_of_the_server_is_survived, .init = prov_init, .fin
     }
     OSSL_STORE_close(st);
     cr_assert_not_null(key, "no key from the remote token");
-    cr_assert(sign_once(lib, key, pub), "signing through p11-kit server: %s", keyfort_error());
+    cr_assert(sign_once(lib, key, pub), "signing through p11-kit server: %s",
+              kf_test_keyfort_error());
 
     /* The outage: every attempt fails with a keyfort error, and the process lives on. */
     server_down(&srv);
     for (int i = 0; i < 3; i++) {
         cr_assert(!sign_once(lib, key, pub), "a signature was made while the server was down");
-        const char *why = keyfort_error();
+        const char *why = kf_test_keyfort_error();
         cr_assert_not_null(why, "attempt %d during the outage left no keyfort error", i);
     }
 
     /* Back: the first attempt succeeds, with the same EVP_PKEY and library context. */
     server_up(&srv);
     bool ok = sign_once(lib, key, pub);
-    cr_assert(ok, "the first signature after the restart failed: %s", keyfort_error());
+    cr_assert(ok, "the first signature after the restart failed: %s", kf_test_keyfort_error());
     for (int i = 0; i < 5; i++) {
         cr_assert(sign_once(lib, key, pub), "signature %d after the restart failed", i);
     }
