@@ -508,14 +508,25 @@ static KF_RESULT object_list_on(struct kf_hsm_token *t, CK_SESSION_HANDLE s,
     CK_OBJECT_CLASS cls = object_class_of(filter != NULL ? kf_hsm_uri_type(filter) : KF_OBJ_ANY);
     CK_ATTRIBUTE tmpl[3];
     CK_ULONG n = uri_template(filter, &cls, tmpl);
+    /* The search counts past its buffer: when the token holds more objects than fit, search
+     * again with room for all of them (objects created in between are left to the next
+     * listing). */
     size_t cap = 1024;
-    CK_OBJECT_HANDLE *found = calloc(cap, sizeof(*found));
-    KF_ENSURE(found != NULL, KF_ERR_NOMEM);
+    CK_OBJECT_HANDLE *found = NULL;
     size_t count = 0;
-    kf_result r = kf_hsm_find(t, s, tmpl, n, found, cap, &count);
+    kf_result r = KF_OK;
+    for (int pass = 0; pass < 2; pass++) {
+        free(found);
+        found = calloc(cap, sizeof(*found));
+        KF_ENSURE(found != NULL, KF_ERR_NOMEM);
+        r = kf_hsm_find(t, s, tmpl, n, found, cap, &count);
+        if (!kf_ok(r) || count <= cap) {
+            break;
+        }
+        cap = count;
+    }
     if (count > cap) {
-        count = cap; /* listing stops at 1024 objects; a token that full needs a
-                        filter */
+        count = cap;
     }
     struct kf_hsm_object_info *infos = NULL;
     if (kf_ok(r)) {
