@@ -355,6 +355,15 @@ KF_RESULT kf_ck_destroy_object(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_
     return CK_EPILOG(rv, C_DestroyObject, KF_ERR_DESTROY_OBJECT);
 }
 
+KF_RESULT kf_ck_copy_object(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+                            CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out)
+{
+    CK_PROLOG(m, C_CopyObject);
+    KF_ENSURE_REF(out);
+    CK_RV rv = CK_GATED(m->fl->C_CopyObject(s, obj, tmpl, n, out));
+    return CK_EPILOG(rv, C_CopyObject, KF_ERR_CREATE_OBJECT);
+}
+
 KF_RESULT kf_ck_generate_key_pair(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
                                   CK_ATTRIBUTE *pub, CK_ULONG n_pub, CK_ATTRIBUTE *priv,
                                   CK_ULONG n_priv, CK_OBJECT_HANDLE *out_pub,

@@ -37,6 +37,8 @@ KF_RESULT kf_ck_get_attributes(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_
 KF_RESULT kf_ck_create_object(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl,
                               CK_ULONG n, CK_OBJECT_HANDLE *out);
 KF_RESULT kf_ck_destroy_object(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj);
+KF_RESULT kf_ck_copy_object(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+                            CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out);
 KF_RESULT kf_ck_generate_key_pair(struct kf_hsm_module *m, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
                                   CK_ATTRIBUTE *pub, CK_ULONG n_pub, CK_ATTRIBUTE *priv,
                                   CK_ULONG n_priv, CK_OBJECT_HANDLE *out_pub,

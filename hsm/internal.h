@@ -76,9 +76,22 @@ void kf_hsm_module_fork_child(void);
 
 /* ---- tokens, login, pool (token.c, login.c, session.c) ---- */
 
+/* The per-key fast path (session.c): a session-object copy of a private key, made on the
+ * session that uses it. SoftHSM re-reads a token object's file on every C_SignInit; a session
+ * object lives in memory. The copy dies with its session. */
+#define KF_HSM_SESSION_COPIES 8
+struct kf_hsm_session_copy {
+    uint64_t key_serial;     /* kf_hsm_key.serial; 0 = empty entry */
+    CK_OBJECT_HANDLE orig;   /* the token object it was copied from */
+    CK_OBJECT_HANDLE copy;   /* the session object */
+    struct timespec checked; /* when orig was last seen on the token */
+};
+
 struct kf_hsm_session {
     CK_SESSION_HANDLE handle;
     uint64_t gen; /* generation it was opened in */
+    struct kf_hsm_session_copy copies[KF_HSM_SESSION_COPIES];
+    unsigned next_evict;
 };
 
 struct kf_hsm_token {
@@ -158,6 +171,8 @@ struct kf_hsm_key {
     _Atomic CK_OBJECT_HANDLE priv_h;
     _Atomic CK_OBJECT_HANDLE pub_h;
     _Atomic uint64_t handle_gen;
+    uint64_t serial;      /* unique in the process, never reused: names the key in caches */
+    _Atomic bool no_copy; /* the token refused a session copy: use the token object */
 };
 
 /** The private (or public) object handle for this generation, searching again

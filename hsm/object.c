@@ -25,9 +25,16 @@ KF_RESULT kf_hsm_find(struct kf_hsm_token *t, CK_SESSION_HANDLE s, CK_ATTRIBUTE 
 
 /* Search template for one class of the key: its id when it has one, else its
  * label. */
+/* Searches look at token objects only: the session-object copies of the fast path
+ * (session.c) carry the same label and id and must never make a key look ambiguous. Never
+ * written (PKCS#11 templates take a non-const pointer). */
+static CK_BBOOL object_on_token = CK_TRUE;
+#define OBJECT_TEMPLATE_MAX 4
+
 static CK_ULONG key_template(struct kf_hsm_key *k, CK_OBJECT_CLASS *cls, CK_ATTRIBUTE *tmpl)
 {
     CK_ULONG n = 0;
+    tmpl[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, &object_on_token, sizeof(object_on_token) };
     tmpl[n++] = (CK_ATTRIBUTE){ CKA_CLASS, cls, sizeof(*cls) };
     if (k->id_len > 0) {
         tmpl[n++] = (CK_ATTRIBUTE){ CKA_ID, k->id, k->id_len };
@@ -41,7 +48,7 @@ static CK_ULONG key_template(struct kf_hsm_key *k, CK_OBJECT_CLASS *cls, CK_ATTR
 static KF_RESULT key_search(struct kf_hsm_key *k, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
                             CK_OBJECT_HANDLE *out)
 {
-    CK_ATTRIBUTE tmpl[3];
+    CK_ATTRIBUTE tmpl[OBJECT_TEMPLATE_MAX];
     CK_ULONG n = key_template(k, &cls, tmpl);
     CK_OBJECT_HANDLE found[2];
     size_t count = 0;
@@ -122,8 +129,9 @@ static CK_OBJECT_CLASS object_class_of(enum kf_hsm_obj_type t)
 static CK_ULONG uri_template(const struct kf_hsm_uri *uri, CK_OBJECT_CLASS *cls, CK_ATTRIBUTE *tmpl)
 {
     CK_ULONG n = 0;
+    tmpl[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, &object_on_token, sizeof(object_on_token) };
     if (uri == NULL) {
-        return 0;
+        return n;
     }
     if (kf_hsm_uri_object(uri) != NULL) {
         const char *label = kf_hsm_uri_object(uri);
@@ -289,9 +297,11 @@ KF_RESULT kf_hsm_key_from_object(struct kf_hsm_token *t, CK_SESSION_HANDLE s, CK
     struct obj_attrs a;
     KF_GUARD(object_read(t, s, obj, &a));
     KF_ENSURE(a.cls == CKO_PRIVATE_KEY || a.cls == CKO_PUBLIC_KEY, KF_ERR_UNSUPPORTED);
+    static _Atomic uint64_t key_serials = 1;
     struct kf_hsm_key *k = calloc(1, sizeof(*k));
     KF_ENSURE(k != NULL, KF_ERR_NOMEM);
     atomic_init(&k->refs, 1);
+    k->serial = atomic_fetch_add(&key_serials, 1);
     k->tok = kf_hsm_token_ref(t);
     memcpy(k->label, a.label, a.label_len + 1);
     memcpy(k->id, a.id, a.id_len);
@@ -314,7 +324,7 @@ KF_RESULT kf_hsm_key_from_object(struct kf_hsm_token *t, CK_SESSION_HANDLE s, CK
     if (kf_ok(r)) {
         /* The other half of the pair: same id (or label), other class. */
         CK_OBJECT_CLASS other = a.cls == CKO_PRIVATE_KEY ? CKO_PUBLIC_KEY : CKO_PRIVATE_KEY;
-        CK_ATTRIBUTE tmpl[3];
+        CK_ATTRIBUTE tmpl[OBJECT_TEMPLATE_MAX];
         CK_ULONG n = key_template(k, &other, tmpl);
         CK_OBJECT_HANDLE found[2];
         size_t count = 0;
@@ -355,7 +365,7 @@ static KF_RESULT object_find_class(struct kf_hsm_token *t, CK_SESSION_HANDLE s,
                                    const struct kf_hsm_uri *uri, CK_OBJECT_CLASS cls,
                                    CK_OBJECT_HANDLE *found, size_t max, size_t *count)
 {
-    CK_ATTRIBUTE tmpl[3];
+    CK_ATTRIBUTE tmpl[OBJECT_TEMPLATE_MAX];
     CK_ULONG n = uri_template(uri, &cls, tmpl);
     return kf_hsm_find(t, s, tmpl, n, found, max, count);
 }
@@ -506,7 +516,7 @@ static KF_RESULT object_list_on(struct kf_hsm_token *t, CK_SESSION_HANDLE s,
                                 size_t *out_n)
 {
     CK_OBJECT_CLASS cls = object_class_of(filter != NULL ? kf_hsm_uri_type(filter) : KF_OBJ_ANY);
-    CK_ATTRIBUTE tmpl[3];
+    CK_ATTRIBUTE tmpl[OBJECT_TEMPLATE_MAX];
     CK_ULONG n = uri_template(filter, &cls, tmpl);
     /* The search counts past its buffer: when the token holds more objects than fit, search
      * again with room for all of them (objects created in between are left to the next
@@ -597,7 +607,7 @@ KF_RESULT kf_hsm_object_delete(struct kf_hsm_token *t, const struct kf_hsm_uri *
     struct kf_hsm_session *s = NULL;
     KF_GUARD(kf_hsm_session_acquire(t, &s));
     CK_OBJECT_CLASS cls = object_class_of(kf_hsm_uri_type(uri));
-    CK_ATTRIBUTE tmpl[3];
+    CK_ATTRIBUTE tmpl[OBJECT_TEMPLATE_MAX];
     CK_ULONG n = uri_template(uri, &cls, tmpl);
     CK_OBJECT_HANDLE found[OBJECT_FIND_MAX];
     size_t count = 0;

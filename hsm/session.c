@@ -10,6 +10,7 @@
 #include "common/kf_log.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 /* Called with pool_lock held: the parent's sessions are not ours to close or
  * reuse. */
@@ -181,6 +182,105 @@ CK_SESSION_HANDLE kf_hsm_session_handle(const struct kf_hsm_session *s)
     return s != NULL ? s->handle : CK_INVALID_HANDLE;
 }
 
+/* How long a session copy is trusted before its token object is looked at again. A copy
+ * outlives the token object it came from (it dies only with its session), so without this a
+ * key deleted from the token, or a token whose files are gone, would keep signing in a
+ * long-running server; with it, such a key stops within this time. SoftHSM pays the file
+ * check the copy saves once per interval instead of on every operation. */
+#define SESSION_COPY_RECHECK_NS 1000000000LL
+
+static int64_t session_elapsed_ns(const struct timespec *from, const struct timespec *to)
+{
+    return (int64_t)(to->tv_sec - from->tv_sec) * 1000000000LL + (to->tv_nsec - from->tv_nsec);
+}
+
+static void session_copy_drop(struct kf_hsm_token *t, struct kf_hsm_session *s,
+                              struct kf_hsm_session_copy *e)
+{
+    if (e->key_serial != 0) {
+        KF_QUIET(kf_ck_destroy_object(t->mod, s->handle, e->copy));
+    }
+    *e = (struct kf_hsm_session_copy){ 0 };
+}
+
+/* The handle an operation on key @p k should use on session @p s: a session-object copy of
+ * the private key @p orig when the token allows one (made on first use, kept per session),
+ * else @p orig itself. Never fails: the copy is an optimisation, the token object always
+ * works. */
+static CK_OBJECT_HANDLE session_copy_of(struct kf_hsm_token *t, struct kf_hsm_session *s,
+                                        struct kf_hsm_key *k, CK_OBJECT_HANDLE orig)
+{
+    if (atomic_load_explicit(&k->no_copy, memory_order_relaxed)) {
+        return orig;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    struct kf_hsm_session_copy *e = NULL;
+    struct kf_hsm_session_copy *empty = NULL;
+    for (unsigned i = 0; i < KF_HSM_SESSION_COPIES; i++) {
+        if (s->copies[i].key_serial == k->serial) {
+            e = &s->copies[i];
+        } else if (s->copies[i].key_serial == 0 && empty == NULL) {
+            empty = &s->copies[i];
+        }
+    }
+    if (e != NULL && e->orig == orig) {
+        if (session_elapsed_ns(&e->checked, &now) < SESSION_COPY_RECHECK_NS) {
+            return e->copy;
+        }
+        CK_OBJECT_CLASS cls = 0;
+        CK_ATTRIBUTE a = { CKA_CLASS, &cls, sizeof(cls) };
+        kf_err_mute_begin();
+        kf_result r = kf_ck_get_attributes(t->mod, s->handle, orig, &a, 1, false);
+        kf_err_mute_end();
+        if (kf_ok(r)) {
+            e->checked = now;
+            return e->copy;
+        }
+        /* Gone from the token (or unreadable): the operation runs on the token object and
+         * gets the token's own answer. */
+        session_copy_drop(t, s, e);
+        return orig;
+    }
+    if (e == NULL) {
+        e = empty;
+    }
+    if (e == NULL) {
+        e = &s->copies[s->next_evict++ % KF_HSM_SESSION_COPIES];
+    }
+    session_copy_drop(t, s, e); /* a copy of an older handle, or the evicted one */
+    CK_BBOOL session_only = CK_FALSE;
+    CK_ATTRIBUTE tmpl[] = { { CKA_TOKEN, &session_only, sizeof(session_only) } };
+    CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+    kf_err_mute_begin();
+    kf_result r = kf_ck_copy_object(t->mod, s->handle, orig, tmpl, 1, &copy);
+    kf_err_mute_end();
+    if (!kf_ok(r)) {
+        if (r.code == KF_ERR_CREATE_OBJECT) {
+            /* CKA_COPYABLE false, or a token without C_CopyObject: not worth asking again. */
+            atomic_store(&k->no_copy, true);
+            kf_log(KF_LOG_DEBUG, "hsm", "key '%s': no session copy, using the token object",
+                   k->display);
+        }
+        return orig;
+    }
+    *e = (struct kf_hsm_session_copy){
+        .key_serial = k->serial, .orig = orig, .copy = copy, .checked = now
+    };
+    return copy;
+}
+
+/* Forget @p k's copy on @p s after the token called its handle invalid. */
+static void session_copy_forget(struct kf_hsm_token *t, struct kf_hsm_session *s,
+                                const struct kf_hsm_key *k)
+{
+    for (unsigned i = 0; i < KF_HSM_SESSION_COPIES; i++) {
+        if (s->copies[i].key_serial == k->serial) {
+            session_copy_drop(t, s, &s->copies[i]);
+        }
+    }
+}
+
 KF_RESULT kf_hsm_run(struct kf_hsm_key *k, kf_hsm_op_fn fn, void *arg)
 {
     KF_ENSURE_REF(k);
@@ -199,7 +299,11 @@ KF_RESULT kf_hsm_run(struct kf_hsm_key *k, kf_hsm_op_fn fn, void *arg)
         CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
         r = kf_hsm_key_handle(k, s->handle, k->has_private, &obj);
         if (kf_ok(r)) {
-            r = fn(k, s->handle, obj, arg);
+            CK_OBJECT_HANDLE use = k->has_private ? session_copy_of(t, s, k, obj) : obj;
+            r = fn(k, s->handle, use, arg);
+            if (r.code == KF_ERR_OBJECT_HANDLE && use != obj) {
+                session_copy_forget(t, s, k);
+            }
         }
         kf_hsm_session_release(t, s, r);
         if (kf_ok(r)) {

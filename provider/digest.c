@@ -36,3 +36,24 @@ const char *kf_prov_digest_name(enum kf_hsm_digest d)
     }
     return NULL;
 }
+
+const EVP_MD *kf_prov_md(struct kf_prov *prov, enum kf_hsm_digest d)
+{
+    if (d <= KF_DIGEST_NONE || d > KF_DIGEST_SHA512) {
+        return NULL;
+    }
+    EVP_MD *md = atomic_load_explicit(&prov->mds[d], memory_order_acquire);
+    if (md != NULL) {
+        return md;
+    }
+    EVP_MD *fresh = EVP_MD_fetch(prov->libctx, kf_prov_digest_name(d), KF_PROV_SW_PROPQ);
+    if (fresh == NULL) {
+        return NULL;
+    }
+    EVP_MD *expected = NULL;
+    if (!atomic_compare_exchange_strong(&prov->mds[d], &expected, fresh)) {
+        EVP_MD_free(fresh); /* another thread was first */
+        return expected;
+    }
+    return fresh;
+}

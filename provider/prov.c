@@ -231,6 +231,9 @@ static void prov_free(struct kf_prov *prov)
     if (prov == NULL) {
         return;
     }
+    for (size_t i = 0; i < sizeof(prov->mds) / sizeof(prov->mds[0]); i++) {
+        EVP_MD_free(atomic_load(&prov->mds[i]));
+    }
     OSSL_LIB_CTX_free(prov->libctx);
     free(prov->module);
     free(prov->pin_source);

@@ -85,20 +85,32 @@ static KF_RESULT sig_init(struct kf_sig_ctx *ctx, struct kf_prov_key *key, const
     KF_ENSURE_REF(key);
     kf_prov_key_unref(ctx->key);
     ctx->key = kf_prov_key_ref(key);
-    EVP_MD_CTX_free(ctx->mdctx);
-    ctx->mdctx = NULL;
     kf_sig_delegate_reset(ctx);
     if (digest_sign || mdname != NULL) {
         KF_GUARD(sig_set_digest(ctx, mdname));
     }
-    if (digest_sign && !ctx->eddsa) {
-        EVP_MD *md = EVP_MD_fetch(ctx->prov->libctx, kf_prov_digest_name(ctx->digest), ctx->propq);
-        KF_ENSURE(md != NULL, KF_ERR_OPENSSL);
-        ctx->mdctx = EVP_MD_CTX_new();
-        int ok = ctx->mdctx != NULL && EVP_DigestInit_ex2(ctx->mdctx, md, NULL) == 1;
-        EVP_MD_free(md);
-        KF_ENSURE(ok, KF_ERR_OPENSSL);
+    if (!digest_sign || ctx->eddsa) {
+        EVP_MD_CTX_free(ctx->mdctx);
+        ctx->mdctx = NULL;
+        return KF_OK;
     }
+    /* The provider's cached digest, unless the caller asked for other properties. The
+     * context is kept across inits (EVP_DigestInit_ex2 starts it afresh). */
+    EVP_MD *fetched = NULL;
+    const EVP_MD *md = NULL;
+    if (ctx->propq == NULL || ctx->propq[0] == '\0') {
+        md = kf_prov_md(ctx->prov, ctx->digest);
+    } else {
+        md = fetched =
+            EVP_MD_fetch(ctx->prov->libctx, kf_prov_digest_name(ctx->digest), ctx->propq);
+    }
+    KF_ENSURE(md != NULL, KF_ERR_OPENSSL);
+    if (ctx->mdctx == NULL) {
+        ctx->mdctx = EVP_MD_CTX_new();
+    }
+    int ok = ctx->mdctx != NULL && EVP_DigestInit_ex2(ctx->mdctx, md, NULL) == 1;
+    EVP_MD_free(fetched);
+    KF_ENSURE(ok, KF_ERR_OPENSSL);
     return KF_OK;
 }
 
@@ -217,12 +229,9 @@ int kf_sig_digest_sign_final(void *vctx, unsigned char *sig, size_t *siglen, siz
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
-    /* A copy, so that a context may sign again after more updates (EVP allows it). */
-    EVP_MD_CTX *tmp = EVP_MD_CTX_new();
-    int ok = tmp != NULL && EVP_MD_CTX_copy_ex(tmp, ctx->mdctx) == 1 &&
-             EVP_DigestFinal_ex(tmp, digest, &dlen) == 1;
-    EVP_MD_CTX_free(tmp);
-    if (!ok) {
+    /* Finished here, as OpenSSL's own providers finish theirs: a new signature starts with a
+     * new init (EVP_DigestSignFinal on a finished context fails instead of signing again). */
+    if (EVP_DigestFinal_ex(ctx->mdctx, digest, &dlen) != 1) {
         return 0;
     }
     KF_PROV_RETURN(ctx->prov, sig_sign_raw(ctx, sig, siglen, sigsize, digest, dlen));
