@@ -122,15 +122,19 @@ static bool bench_bare_open(struct bench_worker *w)
         return false;
     }
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_BBOOL yes = CK_TRUE;
     char label[64]; /* CK_ATTRIBUTE takes a non-const pointer */
     snprintf(label, sizeof(label), "%s", r->alg->label);
+    /* CKA_TOKEN: keyfort's session-object copies of the key (its fast path) are visible to
+     * every session of the process (PKCS#11 s4.4) and carry the same label. */
     CK_ATTRIBUTE tmpl[] = {
         { CKA_CLASS, &cls, sizeof(cls) },
+        { CKA_TOKEN, &yes, sizeof(yes) },
         { CKA_LABEL, label, strlen(label) },
     };
     CK_OBJECT_HANDLE found[2];
     CK_ULONG n = 0;
-    rv = r->fl->C_FindObjectsInit(w->session, tmpl, 2);
+    rv = r->fl->C_FindObjectsInit(w->session, tmpl, 3);
     if (rv == CKR_OK) {
         rv = r->fl->C_FindObjects(w->session, found, 2, &n);
         CK_RV rv2 = r->fl->C_FindObjectsFinal(w->session);
