@@ -48,6 +48,7 @@ struct kf_hsm_module {
     pthread_mutex_t lock;       /* protects: init_gen, resets (held across C_Initialize) */
     _Atomic uint64_t init_gen;  /* generation in which C_Initialize last succeeded */
     _Atomic uint64_t resets;    /* kf_hsm_module_reset count: slots may have changed */
+    bool guard_sigpipe;         /* calls run with SIGPIPE blocked (ck_call.c); set at load */
     struct kf_hsm_module *next; /* registry link, under the module registry lock */
 };
 

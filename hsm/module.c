@@ -64,6 +64,26 @@ static KF_RESULT module_resolve_name(const char *name, char **out)
     return KF_OK;
 }
 
+/* Modules that reach their token over a socket and may raise SIGPIPE (ck_call.c): p11-kit's
+ * RPC client, and any module named in $KEYFORT_PKCS11_SIGPIPE_GUARD (a network HSM's client
+ * library, say: "always" guards every module, "never" none). */
+static bool module_talks_over_sockets(const char *path)
+{
+    const char *env = getenv("KEYFORT_PKCS11_SIGPIPE_GUARD");
+    if (env != NULL && strcmp(env, "always") == 0) {
+        return true;
+    }
+    if (env != NULL && strcmp(env, "never") == 0) {
+        return false;
+    }
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    if (strncmp(base, "p11-kit-client", 14) == 0) {
+        return true;
+    }
+    return env != NULL && strstr(env, base) != NULL;
+}
+
 KF_RESULT kf_hsm_module_get(const char *path_or_name, struct kf_hsm_module **out)
 {
     KF_ENSURE_REF(path_or_name);
@@ -111,6 +131,7 @@ KF_RESULT kf_hsm_module_get(const char *path_or_name, struct kf_hsm_module **out
         m->path = path;
         path = NULL;
         m->fl = fl;
+        m->guard_sigpipe = module_talks_over_sockets(m->path);
         pthread_mutex_init(&m->lock, NULL);
         atomic_init(&m->init_gen, 0);
         m->next = module_registry;

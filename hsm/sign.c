@@ -214,28 +214,48 @@ KF_RESULT kf_hsm_sign(struct kf_hsm_key *k, const struct kf_hsm_sig_params *p, c
     return KF_OK;
 }
 
+/* One DER INTEGER for the unsigned big-endian @p v into @p out (room for len + 3 bytes);
+ * returns the bytes written. Leading zeros go, a 0x00 comes back when the top bit is set. */
+static size_t der_uint(const uint8_t *v, size_t len, uint8_t *out)
+{
+    while (len > 1 && v[0] == 0) {
+        v++;
+        len--;
+    }
+    bool pad = (v[0] & 0x80) != 0;
+    out[0] = 0x02;
+    out[1] = (uint8_t)(len + pad);
+    out[2] = 0;
+    memcpy(out + 2 + pad, v, len);
+    return 2 + pad + len;
+}
+
 KF_RESULT kf_hsm_ecdsa_rs_to_der(const uint8_t *rs, size_t rs_len, uint8_t **out, size_t *out_len)
 {
     KF_ENSURE_REF(rs);
     KF_ENSURE_REF(out);
     KF_ENSURE_REF(out_len);
-    /* PKCS#11 s2.3.1: ECDSA signatures are r || s, each half the length. */
-    KF_ENSURE(rs_len > 0 && rs_len % 2 == 0 && rs_len <= 264, KF_ERR_MALFORMED);
+    /* PKCS#11 s2.3.1: ECDSA signatures are r || s, each half the length. Written here rather
+     * than through ECDSA_SIG (two BIGNUMs and five allocations per signature): the encoding
+     * is two INTEGERs in a SEQUENCE (RFC 3279 2.2.3), and halves of at most 66 bytes (P-521)
+     * keep every length in DER's short form but the SEQUENCE's. */
+    KF_ENSURE(rs_len > 0 && rs_len % 2 == 0 && rs_len <= 132, KF_ERR_MALFORMED);
     size_t half = rs_len / 2;
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(rs, (int)half, NULL);
-    BIGNUM *s = BN_bin2bn(rs + half, (int)half, NULL);
-    if (sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1) {
-        ECDSA_SIG_free(sig);
-        BN_free(r);
-        BN_free(s);
-        KF_BAIL(KF_ERR_OPENSSL);
+    uint8_t body[2 * (66 + 3)];
+    size_t n = der_uint(rs, half, body);
+    n += der_uint(rs + half, half, body + n);
+    size_t head = n < 128 ? 2 : 3;
+    uint8_t *der = OPENSSL_malloc(head + n);
+    KF_ENSURE(der != NULL, KF_ERR_NOMEM);
+    der[0] = 0x30;
+    if (head == 2) {
+        der[1] = (uint8_t)n;
+    } else {
+        der[1] = 0x81;
+        der[2] = (uint8_t)n;
     }
-    uint8_t *der = NULL;
-    int n = i2d_ECDSA_SIG(sig, &der);
-    ECDSA_SIG_free(sig);
-    KF_ENSURE(n > 0, KF_ERR_OPENSSL);
+    memcpy(der + head, body, n);
     *out = der;
-    *out_len = (size_t)n;
+    *out_len = head + n;
     return KF_OK;
 }
