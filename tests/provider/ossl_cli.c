@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/store.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -524,4 +525,40 @@ const char *kf_test_keyfort_error(void)
         }
     }
     return found ? text : NULL;
+}
+
+OSSL_LIB_CTX *kf_test_keyfort_libctx(const char *module, const char *cnf_name)
+{
+    char cnf[400];
+    tmp_path(cnf, sizeof(cnf), cnf_name);
+    char text[2048];
+    fmt(text, sizeof(text),
+        "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
+        "[provider_sect]\nkeyfort = keyfort_sect\ndefault = default_sect\n"
+        "[default_sect]\nactivate = 1\n"
+        "[keyfort_sect]\nmodule = %s/keyfort.so\npkcs11-module = %s\n"
+        "pkcs11-pin-source = %s\nactivate = 1\n",
+        KEYFORT_PROVIDER_DIR, module, tok.pin_file);
+    write_file(cnf, text, strlen(text));
+    OSSL_LIB_CTX *lib = OSSL_LIB_CTX_new();
+    cr_assert_not_null(lib);
+    cr_assert_eq(OSSL_LIB_CTX_load_config(lib, cnf), 1, "loading %s", cnf);
+    return lib;
+}
+
+EVP_PKEY *kf_test_store_key(OSSL_LIB_CTX *lib, const char *uri)
+{
+    OSSL_STORE_CTX *st = OSSL_STORE_open_ex(uri, lib, NULL, NULL, NULL, NULL, NULL, NULL);
+    cr_assert_not_null(st, "store open %s", uri);
+    EVP_PKEY *key = NULL;
+    while (key == NULL && !OSSL_STORE_eof(st)) {
+        OSSL_STORE_INFO *info = OSSL_STORE_load(st);
+        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) {
+            key = OSSL_STORE_INFO_get1_PKEY(info);
+        }
+        OSSL_STORE_INFO_free(info);
+    }
+    OSSL_STORE_close(st);
+    cr_assert_not_null(key, "no private key at %s", uri);
+    return key;
 }

@@ -10,6 +10,7 @@
 
 #include "tests/hsm/token_fixture.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,5 +108,11 @@ void server_finish(struct server *s, struct run *out);
 /** The first keyfort error on this thread's OpenSSL error queue, as "reason: data" (a static
  *  buffer), or NULL; the queue is emptied. */
 const char *kf_test_keyfort_error(void);
+/** A library context that loads keyfort.so (with @p module as its PKCS#11 module and the
+ *  fixture's PIN file) and the default provider, through an openssl.cnf named @p cnf_name in
+ *  the token's temp dir. */
+OSSL_LIB_CTX *kf_test_keyfort_libctx(const char *module, const char *cnf_name);
+/** The private key at @p uri through the store of @p lib (fails the test if there is none). */
+EVP_PKEY *kf_test_store_key(OSSL_LIB_CTX *lib, const char *uri);
 
 #endif

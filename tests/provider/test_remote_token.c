@@ -121,34 +121,12 @@ Test(provider_remote, restart_of_the_server_is_survived, .init = prov_init, .fin
     setenv("P11_KIT_SERVER_ADDRESS", address, 1);
 
     /* keyfort.so through an openssl.cnf, with the p11-kit client as its PKCS#11 module. */
-    char cnf[400];
-    tmp_path(cnf, sizeof(cnf), "remote.cnf");
-    char text[2048];
-    fmt(text, sizeof(text),
-        "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
-        "[provider_sect]\ndefault = default_sect\nkeyfort = keyfort_sect\n"
-        "[default_sect]\nactivate = 1\n"
-        "[keyfort_sect]\nmodule = %s/keyfort.so\npkcs11-module = %s/p11-kit-client.so\n"
-        "pkcs11-pin-source = %s\nactivate = 1\n",
-        KEYFORT_PROVIDER_DIR, KF_P11KIT_MODULE_DIR, tok.pin_file);
-    write_file(cnf, text, strlen(text));
-    OSSL_LIB_CTX *lib = OSSL_LIB_CTX_new();
-    cr_assert_not_null(lib);
-    cr_assert_eq(OSSL_LIB_CTX_load_config(lib, cnf), 1, "loading %s", cnf);
+    char module[400];
+    fmt(module, sizeof(module), "%s/p11-kit-client.so", KF_P11KIT_MODULE_DIR);
+    OSSL_LIB_CTX *lib = kf_test_keyfort_libctx(module, "remote.cnf");
     char uri[600];
     fmt(uri, sizeof(uri), "%s;object=remote;type=private", tok.uri);
-    OSSL_STORE_CTX *st = OSSL_STORE_open_ex(uri, lib, NULL, NULL, NULL, NULL, NULL, NULL);
-    cr_assert_not_null(st, "store open %s", uri);
-    EVP_PKEY *key = NULL;
-    while (key == NULL && !OSSL_STORE_eof(st)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(st);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) {
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        }
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(st);
-    cr_assert_not_null(key, "no key from the remote token");
+    EVP_PKEY *key = kf_test_store_key(lib, uri);
     cr_assert(sign_once(lib, key, pub), "signing through p11-kit server: %s",
               kf_test_keyfort_error());
 

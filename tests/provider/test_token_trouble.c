@@ -25,34 +25,10 @@ struct loaded {
 /* keyfort.so (SoftHSM2 as its module, the fixture's PIN file) and the key labelled @p label. */
 static void load_key(const char *label, struct loaded *out)
 {
-    char cnf[400];
-    tmp_path(cnf, sizeof(cnf), "trouble.cnf");
-    char text[2048];
-    fmt(text, sizeof(text),
-        "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
-        "[provider_sect]\nkeyfort = keyfort_sect\ndefault = default_sect\n"
-        "[default_sect]\nactivate = 1\n"
-        "[keyfort_sect]\nmodule = %s/keyfort.so\npkcs11-module = %s\n"
-        "pkcs11-pin-source = %s\nactivate = 1\n",
-        KEYFORT_PROVIDER_DIR, kf_test_softhsm_module(), tok.pin_file);
-    write_file(cnf, text, strlen(text));
-    out->lib = OSSL_LIB_CTX_new();
-    cr_assert_not_null(out->lib);
-    cr_assert_eq(OSSL_LIB_CTX_load_config(out->lib, cnf), 1, "loading %s", cnf);
+    out->lib = kf_test_keyfort_libctx(kf_test_softhsm_module(), "trouble.cnf");
     char uri[600];
     fmt(uri, sizeof(uri), "%s;object=%s;type=private", tok.uri, label);
-    OSSL_STORE_CTX *st = OSSL_STORE_open_ex(uri, out->lib, NULL, NULL, NULL, NULL, NULL, NULL);
-    cr_assert_not_null(st, "store open %s", uri);
-    out->key = NULL;
-    while (out->key == NULL && !OSSL_STORE_eof(st)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(st);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) {
-            out->key = OSSL_STORE_INFO_get1_PKEY(info);
-        }
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(st);
-    cr_assert_not_null(out->key, "no key %s", uri);
+    out->key = kf_test_store_key(out->lib, uri);
 }
 
 static void unload(struct loaded *l)

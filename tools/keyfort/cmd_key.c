@@ -250,26 +250,61 @@ static KF_RESULT cli_key_default_label(const char *path, char *out, size_t cap)
     return KF_OK;
 }
 
+/* What key import and cert import share: FILE TOKEN-URI, the label (--label, else the file
+ * name), --id, and the token opened with a PIN. */
+struct cli_import {
+    const char *path;
+    char label[sizeof(((struct kf_hsm_key_info *)0)->label)];
+    uint8_t id[sizeof(((struct kf_hsm_key_info *)0)->id)];
+    size_t id_len;
+    struct kf_hsm_uri *uri;     /* owned */
+    struct kf_hsm_token *token; /* counted ref */
+};
+
+static void cli_import_done(struct cli_import *im)
+{
+    kf_hsm_token_unref(im->token);
+    kf_hsm_uri_free(im->uri);
+    *im = (struct cli_import){ 0 };
+}
+
+static KF_RESULT cli_import_prepare(const struct kf_cli_args *a, const char *usage,
+                                    struct cli_import *im)
+{
+    *im = (struct cli_import){ 0 };
+    KF_GUARD(kf_cli_args_expect(a, 2, 2, usage));
+    im->path = a->pos[0];
+    if (a->label != NULL) {
+        if (strlen(a->label) >= sizeof(im->label)) {
+            return kf_cli_usage_error("--label is longer than %zu bytes", sizeof(im->label) - 1);
+        }
+        strcpy(im->label, a->label);
+    } else {
+        KF_GUARD(cli_key_default_label(im->path, im->label, sizeof(im->label)));
+    }
+    KF_GUARD(cli_key_id(a, im->id, sizeof(im->id), &im->id_len));
+    kf_result r = kf_cli_uri_parse(a->pos[1], &im->uri);
+    if (kf_ok(r)) {
+        r = cli_key_expect_token_uri(im->uri);
+    }
+    if (kf_ok(r)) {
+        r = kf_cli_token_open(a, im->uri, &im->token);
+    }
+    if (!kf_ok(r)) {
+        cli_import_done(im);
+    }
+    return r;
+}
+
 KF_RESULT kf_cli_key_import(const struct kf_cli_args *a)
 {
-    KF_GUARD(kf_cli_args_expect(a, 2, 2, "FILE.pem TOKEN-URI"));
-    const char *path = a->pos[0];
-    char label_buf[sizeof(((struct kf_hsm_key_info *)0)->label)];
-    const char *label = a->label;
-    if (label == NULL) {
-        KF_GUARD(cli_key_default_label(path, label_buf, sizeof(label_buf)));
-        label = label_buf;
-    }
-    uint8_t id[sizeof(((struct kf_hsm_key_info *)0)->id)];
-    size_t id_len = 0;
-    KF_GUARD(cli_key_id(a, id, sizeof(id), &id_len));
-    struct kf_hsm_uri *uri KF_CLI_AUTO_URI = NULL;
-    KF_GUARD(kf_cli_uri_parse(a->pos[1], &uri));
-    KF_GUARD(cli_key_expect_token_uri(uri));
-    struct kf_hsm_token *token KF_CLI_AUTO_TOKEN = NULL;
-    KF_GUARD(kf_cli_token_open(a, uri, &token));
+    struct cli_import im;
+    KF_GUARD(cli_import_prepare(a, "FILE.pem TOKEN-URI", &im));
     struct kf_hsm_key *key KF_CLI_AUTO_KEY = NULL;
-    KF_GUARD(kf_hsm_key_import_pem(token, path, label, id_len > 0 ? id : NULL, id_len, &key));
+    kf_result r = kf_hsm_key_import_pem(im.token, im.path, im.label, im.id_len > 0 ? im.id : NULL,
+                                        im.id_len, &key);
+    cli_import_done(&im);
+    KF_GUARD(r);
     return cli_key_print_uri(key);
 }
 
@@ -298,39 +333,33 @@ static bool cli_cert_key_id(struct kf_hsm_token *token, const char *label, uint8
     return found;
 }
 
-KF_RESULT kf_cli_cert_import(const struct kf_cli_args *a)
+static KF_RESULT cli_cert_store(struct cli_import *im)
 {
-    KF_GUARD(kf_cli_args_expect(a, 2, 2, "CERT-FILE TOKEN-URI"));
-    const char *path = a->pos[0];
-    char label_buf[sizeof(((struct kf_hsm_key_info *)0)->label)];
-    const char *label = a->label;
-    if (label == NULL) {
-        KF_GUARD(cli_key_default_label(path, label_buf, sizeof(label_buf)));
-        label = label_buf;
-    }
-    uint8_t id[sizeof(((struct kf_hsm_key_info *)0)->id)];
-    size_t id_len = 0;
-    KF_GUARD(cli_key_id(a, id, sizeof(id), &id_len));
-    struct kf_hsm_uri *uri KF_CLI_AUTO_URI = NULL;
-    KF_GUARD(kf_cli_uri_parse(a->pos[1], &uri));
-    KF_GUARD(cli_key_expect_token_uri(uri));
-    struct kf_hsm_token *token KF_CLI_AUTO_TOKEN = NULL;
-    KF_GUARD(kf_cli_token_open(a, uri, &token));
     /* Paired with the key of the same label unless --id says otherwise. */
-    if (id_len == 0 && !cli_cert_key_id(token, label, id, sizeof(id), &id_len)) {
-        KF_GUARD_OSSL(RAND_bytes(id, 16), KF_ERR_OPENSSL);
-        id_len = 16;
+    if (im->id_len == 0 &&
+        !cli_cert_key_id(im->token, im->label, im->id, sizeof(im->id), &im->id_len)) {
+        KF_GUARD_OSSL(RAND_bytes(im->id, 16), KF_ERR_OPENSSL);
+        im->id_len = 16;
     }
-    KF_GUARD(kf_hsm_cert_import(token, path, label, id, id_len));
+    KF_GUARD(kf_hsm_cert_import(im->token, im->path, im->label, im->id, im->id_len));
     struct kf_hsm_token_info ti;
-    KF_GUARD(kf_hsm_token_get_info(token, &ti));
+    KF_GUARD(kf_hsm_token_get_info(im->token, &ti));
     struct kf_hsm_object_info o = { .cls = CKO_CERTIFICATE,
                                     .key_type = CK_UNAVAILABLE_INFORMATION };
-    snprintf(o.label, sizeof(o.label), "%s", label);
-    memcpy(o.id, id, id_len);
-    o.id_len = id_len;
+    snprintf(o.label, sizeof(o.label), "%s", im->label);
+    memcpy(o.id, im->id, im->id_len);
+    o.id_len = im->id_len;
     char *text KF_CLI_AUTO_FREE = NULL;
     KF_GUARD(kf_hsm_object_uri(&ti, &o, &text));
     printf("%s\n", text);
     return KF_OK;
+}
+
+KF_RESULT kf_cli_cert_import(const struct kf_cli_args *a)
+{
+    struct cli_import im;
+    KF_GUARD(cli_import_prepare(a, "CERT-FILE TOKEN-URI", &im));
+    kf_result r = cli_cert_store(&im);
+    cli_import_done(&im);
+    return r;
 }
