@@ -67,7 +67,14 @@ int kf_sig_delegate_dup(const struct kf_sig_ctx *src, struct kf_sig_ctx *dst);
         { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))kf_sig_digest_sign_update },     \
         { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))kf_sig_digest_sign_final },       \
         { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))kf_sig_digest_verify_update }, \
-        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))kf_sig_digest_verify_final },   \
+        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL,                                                 \
+          (void (*)(                                                                               \
+              void))kf_sig_digest_verify_final }, /* One-shot entries: EVP_DigestSign (libssl's    \
+                                                   * CertificateVerify) then calls them directly;                                                                                         \
+                                                   * without them EVP runs update + final, and     \
+                                                   * final copies the context. */                  \
+        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN, (void (*)(void))kf_sig_digest_sign },                   \
+        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, (void (*)(void))kf_sig_digest_verify },               \
         { OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))kf_sig_get_ctx_params },             \
         { OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))kf_sig_gettable_ctx_params },   \
         { OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))kf_sig_set_ctx_params },             \

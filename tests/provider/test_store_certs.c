@@ -3,7 +3,9 @@
  * - `keyfort cert import` pairs a certificate with its key; `openssl storeutl` and
  *   `openssl x509 -in pkcs11:...` read it back, byte for byte, without a PIN;
  * - s_server with a PEM certificate and a token key whose public-key object is gone;
- * - one openssl process signing with a PEM software key and a token key side by side. */
+ * - one openssl process signing with a PEM software key and a token key side by side;
+ * - what the encoders write for a token key: public parts (text, DER), and for "the private
+ *   key" its URI-PEM reference, never key material. */
 #include "tests/provider/ossl_cli.h"
 
 #include <criterion/criterion.h>
@@ -208,5 +210,71 @@ ParameterizedTest(enum prov_order *order, provider_store, software_and_token_key
          "-out", out);
     expect_ok(&r);
     expect_in(r.err, r.err_len, "Verification successful", "stderr", r.what);
+    run_free(&r);
+}
+
+ParameterizedTestParameters(provider_store, encoders_write_public_parts_and_references_only)
+{
+    return cr_make_param_array(enum prov_order, orders, sizeof(orders) / sizeof(orders[0]));
+}
+
+ParameterizedTest(enum prov_order *order, provider_store,
+                  encoders_write_public_parts_and_references_only, .init = prov_init,
+                  .fini = prov_fini)
+{
+    char uri[600], pub[400], der[400], out[400];
+    gen_key("p384", "enc");
+    key_uri(uri, sizeof(uri), "enc");
+    tmp_path(pub, sizeof(pub), "enc.pub");
+    tmp_path(der, sizeof(der), "enc.pub.der");
+    tmp_path(out, sizeof(out), "enc.out");
+    export_pub(*order, uri, "enc", pub);
+    struct run r;
+    /* Text of the public half. */
+    OSSL(&r, *order, "pkey", "-in", uri, "-text_pub", "-noout");
+    expect_ok(&r);
+    expect_in(r.out, r.out_len, "Public-Key: (384 bit)", "stdout", r.what);
+    expect_in(r.out, r.out_len, "NIST CURVE: P-384", "stdout", r.what);
+    run_free(&r);
+    /* SubjectPublicKeyInfo in DER: the same key as the PEM keyfort key pub printed. */
+    OSSL(&r, *order, "pkey", "-in", uri, "-pubout", "-outform", "DER", "-out", der);
+    expect_ok(&r);
+    run_free(&r);
+    OSSL(&r, ORDER_NONE, "pkey", "-pubin", "-in", pub, "-outform", "DER", "-out", out);
+    expect_ok(&r);
+    run_free(&r);
+    size_t a_len = 0, b_len = 0;
+    uint8_t *a = read_file(der, &a_len);
+    uint8_t *b = read_file(out, &b_len);
+    cr_assert(a_len > 0 && a_len == b_len && memcmp(a, b, a_len) == 0,
+              "DER SubjectPublicKeyInfo differs from the exported public key");
+    free(a);
+    free(b);
+    /* "The private key", written: the URI-PEM reference, never key material. */
+    OSSL(&r, *order, "pkey", "-in", uri, "-out", out);
+    expect_ok(&r);
+    run_free(&r);
+    size_t len = 0;
+    char *pem = (char *)read_file(out, &len);
+    cr_assert_eq(strncmp(pem, "-----BEGIN KEYFORT PKCS11 URI-----\n", 35), 0,
+                 "pkey -out wrote:\n%s", pem);
+    cr_assert_null(strstr(pem, "PRIVATE KEY"), "private key material written:\n%s", pem);
+    free(pem);
+    /* pkey -out changed nothing on the token: the key still signs (dgst, by URI). */
+    char msg[400], sig[400];
+    tmp_path(msg, sizeof(msg), "msg");
+    tmp_path(sig, sizeof(sig), "msg.sig");
+    write_message(msg);
+    OSSL(&r, *order, "dgst", "-sha384", "-sign", uri, "-out", sig, msg);
+    expect_ok(&r);
+    run_free(&r);
+    OSSL(&r, ORDER_NONE, "dgst", "-sha384", "-verify", pub, "-signature", sig, msg);
+    expect_ok(&r);
+    expect_in(r.out, r.out_len, "Verified OK", "stdout", r.what);
+    run_free(&r);
+    /* No private text either. */
+    OSSL(&r, *order, "pkey", "-in", uri, "-text", "-noout");
+    cr_assert(!has_bytes(r.out, r.out_len, "priv:"), "%s printed private parts:\n%s", r.what,
+              r.out);
     run_free(&r);
 }
