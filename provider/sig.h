@@ -58,7 +58,9 @@ void kf_sig_delegate_reset(struct kf_sig_ctx *ctx);
 int kf_sig_delegate_dup(const struct kf_sig_ctx *src, struct kf_sig_ctx *dst);
 
 /* Dispatch entries common to the RSA and ECDSA tables (sign and verify, one-shot or with a
- * digest, context parameters). */
+ * digest, context parameters). The one-shot entries matter: EVP_DigestSign (libssl's
+ * CertificateVerify) calls them directly; without them EVP runs update + final, and its
+ * final copies the whole context for every signature. */
 #define KF_SIG_COMMON_ENTRIES                                                                      \
     { OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))kf_sig_freectx },                               \
         { OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))kf_sig_dupctx },                             \
@@ -67,12 +69,7 @@ int kf_sig_delegate_dup(const struct kf_sig_ctx *src, struct kf_sig_ctx *dst);
         { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))kf_sig_digest_sign_update },     \
         { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))kf_sig_digest_sign_final },       \
         { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))kf_sig_digest_verify_update }, \
-        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL,                                                 \
-          (void (*)(                                                                               \
-              void))kf_sig_digest_verify_final }, /* One-shot entries: EVP_DigestSign (libssl's    \
-                                                   * CertificateVerify) then calls them directly;                                                                                         \
-                                                   * without them EVP runs update + final, and     \
-                                                   * final copies the context. */                  \
+        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))kf_sig_digest_verify_final },   \
         { OSSL_FUNC_SIGNATURE_DIGEST_SIGN, (void (*)(void))kf_sig_digest_sign },                   \
         { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, (void (*)(void))kf_sig_digest_verify },               \
         { OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))kf_sig_get_ctx_params },             \
