@@ -6,6 +6,8 @@
 #ifndef KF_PERF_BENCH_H
 #define KF_PERF_BENCH_H
 
+#include "hsm/hsm.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -196,6 +198,48 @@ static inline const char *bench_build_flags(void)
 static inline bool bench_build_is_release(void)
 {
     return strcmp(BENCH_ASAN, "") == 0 && strcmp(BENCH_OPT, " optimised") == 0;
+}
+
+/* A bare side's own session with the private key labelled @p label found in it (not timed):
+ * C_OpenSession + a search for token objects only (CKA_TOKEN: keyfort's session-object copies
+ * of the key are visible to every session of the process, PKCS#11 s4.4, with the same label).
+ * Login state is shared by all sessions of the process (s5.6): the caller logged in already.
+ * On failure @p err says which call and why. */
+static inline bool bench_bare_session(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot, const char *label_in,
+                                      CK_SESSION_HANDLE *out_session, CK_OBJECT_HANDLE *out_key,
+                                      char *err, size_t err_len)
+{
+    CK_RV rv = fl->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, out_session);
+    if (rv != CKR_OK) {
+        snprintf(err, err_len, "C_OpenSession: %s", kf_hsm_ckr_name(rv));
+        return false;
+    }
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_BBOOL yes = CK_TRUE;
+    char label[64]; /* CK_ATTRIBUTE takes a non-const pointer */
+    snprintf(label, sizeof(label), "%s", label_in);
+    CK_ATTRIBUTE tmpl[] = {
+        { CKA_CLASS, &cls, sizeof(cls) },
+        { CKA_TOKEN, &yes, sizeof(yes) },
+        { CKA_LABEL, label, strlen(label) },
+    };
+    CK_OBJECT_HANDLE found[2];
+    CK_ULONG n = 0;
+    rv = fl->C_FindObjectsInit(*out_session, tmpl, 3);
+    if (rv == CKR_OK) {
+        rv = fl->C_FindObjects(*out_session, found, 2, &n);
+        CK_RV rv2 = fl->C_FindObjectsFinal(*out_session);
+        if (rv == CKR_OK) {
+            rv = rv2;
+        }
+    }
+    if (rv != CKR_OK || n != 1) {
+        snprintf(err, err_len, "find private key %s: %s, %lu found", label, kf_hsm_ckr_name(rv),
+                 (unsigned long)n);
+        return false;
+    }
+    *out_key = found[0];
+    return true;
 }
 
 #endif

@@ -116,39 +116,8 @@ struct bench_worker {
 static bool bench_bare_open(struct bench_worker *w)
 {
     struct bench_run *r = w->run;
-    CK_RV rv = r->fl->C_OpenSession(r->slot, CKF_SERIAL_SESSION, NULL, NULL, &w->session);
-    if (rv != CKR_OK) {
-        snprintf(w->err, sizeof(w->err), "C_OpenSession: %s", kf_hsm_ckr_name(rv));
-        return false;
-    }
-    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_BBOOL yes = CK_TRUE;
-    char label[64]; /* CK_ATTRIBUTE takes a non-const pointer */
-    snprintf(label, sizeof(label), "%s", r->alg->label);
-    /* CKA_TOKEN: keyfort's session-object copies of the key (its fast path) are visible to
-     * every session of the process (PKCS#11 s4.4) and carry the same label. */
-    CK_ATTRIBUTE tmpl[] = {
-        { CKA_CLASS, &cls, sizeof(cls) },
-        { CKA_TOKEN, &yes, sizeof(yes) },
-        { CKA_LABEL, label, strlen(label) },
-    };
-    CK_OBJECT_HANDLE found[2];
-    CK_ULONG n = 0;
-    rv = r->fl->C_FindObjectsInit(w->session, tmpl, 3);
-    if (rv == CKR_OK) {
-        rv = r->fl->C_FindObjects(w->session, found, 2, &n);
-        CK_RV rv2 = r->fl->C_FindObjectsFinal(w->session);
-        if (rv == CKR_OK) {
-            rv = rv2;
-        }
-    }
-    if (rv != CKR_OK || n != 1) {
-        snprintf(w->err, sizeof(w->err), "find private key %s: %s, %lu found", r->alg->label,
-                 kf_hsm_ckr_name(rv), (unsigned long)n);
-        return false;
-    }
-    w->key = found[0];
-    return true;
+    return bench_bare_session(r->fl, r->slot, r->alg->label, &w->session, &w->key, w->err,
+                              sizeof(w->err));
 }
 
 static bool bench_bare_sign(struct bench_worker *w, uint8_t *sig, size_t *sig_len)

@@ -161,44 +161,17 @@ static bool bench_ossl_fail(struct bench_worker *w, const char *what)
 static bool bench_bare_open(struct bench_worker *w)
 {
     struct bench_keys *k = w->run->keys;
-    CK_RV rv = k->fl->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &w->session);
-    if (rv != CKR_OK) {
-        snprintf(w->err, sizeof(w->err), "C_OpenSession: %s", kf_hsm_ckr_name(rv));
+    if (!bench_bare_session(k->fl, k->slot, k->alg->label, &w->session, &w->key, w->err,
+                            sizeof(w->err))) {
         return false;
     }
-    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_BBOOL yes = CK_TRUE;
-    char label[64]; /* CK_ATTRIBUTE takes a non-const pointer */
-    snprintf(label, sizeof(label), "%s", k->alg->label);
-    /* CKA_TOKEN: another thread's session-object copy is visible here too (s4.4). */
-    CK_ATTRIBUTE tmpl[] = {
-        { CKA_CLASS, &cls, sizeof(cls) },
-        { CKA_TOKEN, &yes, sizeof(yes) },
-        { CKA_LABEL, label, strlen(label) },
-    };
-    CK_OBJECT_HANDLE found[2];
-    CK_ULONG n = 0;
-    rv = k->fl->C_FindObjectsInit(w->session, tmpl, 3);
-    if (rv == CKR_OK) {
-        rv = k->fl->C_FindObjects(w->session, found, 2, &n);
-        CK_RV rv2 = k->fl->C_FindObjectsFinal(w->session);
-        if (rv == CKR_OK) {
-            rv = rv2;
-        }
-    }
-    if (rv != CKR_OK || n != 1) {
-        snprintf(w->err, sizeof(w->err), "find private key %s: %s, %lu found", k->alg->label,
-                 kf_hsm_ckr_name(rv), (unsigned long)n);
-        return false;
-    }
-    w->key = found[0];
     if (w->run->side != SIDE_SESSION) {
         return true;
     }
     /* PKCS#11 v2.40 s5.7 C_CopyObject: the copy lives until this session closes. */
     CK_BBOOL no = CK_FALSE;
     CK_ATTRIBUTE copy_tmpl[] = { { CKA_TOKEN, &no, sizeof(no) } };
-    rv = k->fl->C_CopyObject(w->session, found[0], copy_tmpl, 1, &w->key);
+    CK_RV rv = k->fl->C_CopyObject(w->session, w->key, copy_tmpl, 1, &w->key);
     if (rv != CKR_OK) {
         snprintf(w->err, sizeof(w->err), "C_CopyObject(CKA_TOKEN false): %s", kf_hsm_ckr_name(rv));
         return false;

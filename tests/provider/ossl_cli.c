@@ -449,6 +449,12 @@ bool server_start(enum prov_order order, const char *cert, const char *uri, unsi
     struct args a;
     args_openssl(&a, "s_server", order);
     ARGS_ADD_LIST(&a, "-accept", accept, "-cert", cert, "-key", uri, "-www", "-naccept", "1");
+    return server_spawn(&a, s);
+}
+
+bool server_spawn(const struct args *a_in, struct server *s)
+{
+    const struct args a = *a_in;
     run_describe(&a, s->what, sizeof(s->what));
     tmp_path(s->out_path, sizeof(s->out_path), "s_server.out");
     tmp_path(s->err_path, sizeof(s->err_path), "s_server.err");
@@ -460,9 +466,9 @@ bool server_start(enum prov_order order, const char *cert, const char *uri, unsi
     char *const *argv;
     const char *const *cargv = a.v;
     memcpy(&argv, &cargv, sizeof(argv));
-    int rc = posix_spawnp(&s->pid, "openssl", &fa, NULL, argv, environ);
+    int rc = posix_spawnp(&s->pid, a.v[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "posix_spawnp openssl: %s", strerror(rc));
+    cr_assert_eq(rc, 0, "posix_spawnp %s: %s", a.v[0], strerror(rc));
 
     double deadline = now_s() + RUN_DEADLINE_S;
     for (;;) {

@@ -102,6 +102,9 @@ unsigned free_port(void);
 /** Start s_server with @p cert and key @p uri on @p port; false when the port was taken. */
 bool server_start(enum prov_order order, const char *cert, const char *uri, unsigned port,
                   struct server *s);
+/** Spawn the s_server command line @p a (any options: provider or engine) in the background
+ *  and wait until it accepts; false when the port was taken. */
+bool server_spawn(const struct args *a, struct server *s);
 /** Wait for the server to exit after its one connection; its status and output into @p out. */
 void server_finish(struct server *s, struct run *out);
 

@@ -407,9 +407,8 @@ ParameterizedTest(struct peer_case *c, engine_baseline, cms_sign_verifies_in_sof
 
 /* ---- s_server ----------------------------------------------------------------------------- */
 
-/* `openssl -engine pkcs11 s_server ... -keyform engine` in the background: server_start
- * (ossl_cli.c) adds provider options only, so the engine's server is spawned here, with the
- * same files and readiness rules, for server_finish to collect. */
+/* `openssl -engine pkcs11 s_server ... -keyform engine` in the background (server_spawn, with
+ * the same files and readiness rules as keyfort's server_start, for server_finish). */
 static bool engine_server_start(const char *cert, const char *uri, unsigned port, struct server *s)
 {
     char accept[64];
@@ -418,47 +417,7 @@ static bool engine_server_start(const char *cert, const char *uri, unsigned port
     args_peer(&a, PEER_ENGINE, "s_server");
     args_keyform(&a, PEER_ENGINE);
     ARGS_ADD_LIST(&a, "-accept", accept, "-cert", cert, "-key", uri, "-www", "-naccept", "1");
-    run_describe(&a, s->what, sizeof(s->what));
-    tmp_path(s->out_path, sizeof(s->out_path), "s_server.out");
-    tmp_path(s->err_path, sizeof(s->err_path), "s_server.err");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, s->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, s->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    char *const *argv; /* posix_spawn's prototype predates const; it does not write argv */
-    const char *const *cargv = a.v;
-    memcpy(&argv, &cargv, sizeof(argv));
-    int rc = posix_spawnp(&s->pid, a.v[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "posix_spawnp %s: %s", a.v[0], strerror(rc));
-
-    double deadline = now_s() + RUN_DEADLINE_S;
-    for (;;) {
-        size_t len = 0;
-        uint8_t *out = read_file(s->out_path, &len);
-        bool ready = has_bytes((const char *)out, len, "ACCEPT");
-        free(out);
-        if (ready) {
-            return true;
-        }
-        int status = 0;
-        pid_t got = waitpid(s->pid, &status, WNOHANG);
-        if (got == s->pid) {
-            uint8_t *err = read_file(s->err_path, &len);
-            bool taken = has_bytes((const char *)err, len, "in use");
-            cr_assert(taken, "%s: exited (status 0x%x) before accepting; stderr:\n%s", s->what,
-                      status, err);
-            free(err);
-            return false;
-        }
-        if (now_s() >= deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &status, 0);
-            cr_assert_fail("%s: not accepting after %d s, killed", s->what, RUN_DEADLINE_S);
-        }
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
-    }
+    return server_spawn(&a, s);
 }
 
 ParameterizedTestParameters(engine_baseline, s_server_handshake_verifies_in_software)
