@@ -28,6 +28,13 @@ readonly KF_PACKAGES=(
     opensc             # pkcs11-tool: an independent PKCS#11 client for tests and the demo
     libcriterion-dev   # unit and hsm tests (cmake/kf_test.cmake)
     libengine-pkcs11-openssl # engine_pkcs11: the peer baseline of tests/provider and perf/
+    libknot-dev        # libzscanner (zone files in) and libknot (record text out) for dnssec/
+    ldnsutils          # ldns-signzone / ldns-verify-zone: DNSSEC interop peers
+    bind9-utils        # dnssec-signzone / dnssec-verify: DNSSEC interop peers
+    knot-dnssecutils   # kzonecheck / kzonesign / keymgr: DNSSEC interop peers
+    knot               # knotd: the authoritative server of the resolver test
+    unbound            # the validating resolver of the resolver test
+    bind9-dnsutils     # dig: queries in the resolver test
 )
 
 kf_pkg_names()

@@ -9,21 +9,43 @@ struct args_spec {
     const char *name; /* long name, spelt in full on the command line */
     enum kf_cli_opt flag;
     bool has_value;
+    char short_name; /* '\0' when none */
 };
 
 static const struct args_spec args_table[] = {
-    { "module", KF_CLI_OPT_MODULE, true },
-    { "pin-file", KF_CLI_OPT_PIN_FILE, true },
-    { "so-pin-file", KF_CLI_OPT_SO_PIN_FILE, true },
-    { "label", KF_CLI_OPT_LABEL, true },
-    { "id", KF_CLI_OPT_ID, true },
-    { "type", KF_CLI_OPT_TYPE, true },
-    { "json", KF_CLI_OPT_JSON, false },
-    { "digest", KF_CLI_OPT_DIGEST, true },
-    { "pss", KF_CLI_OPT_PSS, false },
-    { "in", KF_CLI_OPT_IN, true },
-    { "out", KF_CLI_OPT_OUT, true },
-    { NULL, 0, false },
+    { "module", KF_CLI_OPT_MODULE, true, 0 },
+    { "pin-file", KF_CLI_OPT_PIN_FILE, true, 0 },
+    { "so-pin-file", KF_CLI_OPT_SO_PIN_FILE, true, 0 },
+    { "label", KF_CLI_OPT_LABEL, true, 0 },
+    { "id", KF_CLI_OPT_ID, true, 0 },
+    { "type", KF_CLI_OPT_TYPE, true, 0 },
+    { "json", KF_CLI_OPT_JSON, false, 0 },
+    { "digest", KF_CLI_OPT_DIGEST, true, 0 },
+    { "pss", KF_CLI_OPT_PSS, false, 0 },
+    { "in", KF_CLI_OPT_IN, true, 0 },
+    { "out", KF_CLI_OPT_OUT, true, 0 },
+    { "origin", KF_CLI_OPT_ORIGIN, true, 'o' },
+    /* One name, two meanings: "--ksk KEY" (zone sign) and the switch "--ksk" (key dnskey);
+     * the command's mask picks the entry. */
+    { "ksk", KF_CLI_OPT_KSK, true, 0 },
+    { "ksk", KF_CLI_OPT_KSK_FLAG, false, 0 },
+    { "zsk", KF_CLI_OPT_ZSK, true, 0 },
+    { "csk", KF_CLI_OPT_CSK, true, 0 },
+    { "nsec3", KF_CLI_OPT_NSEC3, false, 0 },
+    { "salt", KF_CLI_OPT_SALT, true, 0 },
+    { "iterations", KF_CLI_OPT_ITERATIONS, true, 0 },
+    { "opt-out", KF_CLI_OPT_OPT_OUT, false, 0 },
+    { "inception", KF_CLI_OPT_INCEPTION, true, 0 },
+    { "expiration", KF_CLI_OPT_EXPIRATION, true, 0 },
+    { "jitter", KF_CLI_OPT_JITTER, true, 0 },
+    { "threads", KF_CLI_OPT_THREADS, true, 0 },
+    { "file", KF_CLI_OPT_FILE, true, 'f' },
+    { "anchor", KF_CLI_OPT_ANCHOR, true, 0 },
+    { "now", KF_CLI_OPT_NOW, true, 0 },
+    { "cds", KF_CLI_OPT_CDS, false, 0 },
+    { "ttl", KF_CLI_OPT_TTL, true, 0 },
+    { "alg", KF_CLI_OPT_ALG, true, 0 },
+    { NULL, 0, false, 0 },
 };
 
 /* Names people try when they want to pass a PIN. Refused with a reason rather than
@@ -41,10 +63,25 @@ KF_RESULT kf_cli_usage_error(const char *fmt, ...)
     KF_BAIL(KF_ERR_INVALID_ARG);
 }
 
-static const struct args_spec *args_find(const char *name, size_t name_len)
+/* The entry named @p name, preferring one the command allows (names may repeat). */
+static const struct args_spec *args_find(const char *name, size_t name_len, unsigned allowed)
 {
+    const struct args_spec *any = NULL;
     for (const struct args_spec *s = args_table; s->name != NULL; s++) {
         if (strlen(s->name) == name_len && memcmp(s->name, name, name_len) == 0) {
+            if ((allowed & s->flag) != 0) {
+                return s;
+            }
+            any = any != NULL ? any : s;
+        }
+    }
+    return any;
+}
+
+static const struct args_spec *args_find_short(char c, unsigned allowed)
+{
+    for (const struct args_spec *s = args_table; s->name != NULL; s++) {
+        if (s->short_name == c && (allowed & s->flag) != 0) {
             return s;
         }
     }
@@ -83,6 +120,36 @@ static const char **args_slot(struct kf_cli_args *a, enum kf_cli_opt flag)
         return &a->in;
     case KF_CLI_OPT_OUT:
         return &a->out;
+    case KF_CLI_OPT_ORIGIN:
+        return &a->origin;
+    case KF_CLI_OPT_KSK:
+        return &a->ksk;
+    case KF_CLI_OPT_ZSK:
+        return &a->zsk;
+    case KF_CLI_OPT_CSK:
+        return &a->csk;
+    case KF_CLI_OPT_SALT:
+        return &a->salt;
+    case KF_CLI_OPT_ITERATIONS:
+        return &a->iterations;
+    case KF_CLI_OPT_INCEPTION:
+        return &a->inception;
+    case KF_CLI_OPT_EXPIRATION:
+        return &a->expiration;
+    case KF_CLI_OPT_JITTER:
+        return &a->jitter;
+    case KF_CLI_OPT_THREADS:
+        return &a->threads;
+    case KF_CLI_OPT_FILE:
+        return &a->file;
+    case KF_CLI_OPT_ANCHOR:
+        return &a->anchor;
+    case KF_CLI_OPT_NOW:
+        return &a->now;
+    case KF_CLI_OPT_TTL:
+        return &a->ttl;
+    case KF_CLI_OPT_ALG:
+        return &a->alg;
     default:
         return NULL;
     }
@@ -95,6 +162,14 @@ static bool *args_switch(struct kf_cli_args *a, enum kf_cli_opt flag)
         return &a->json;
     case KF_CLI_OPT_PSS:
         return &a->pss;
+    case KF_CLI_OPT_NSEC3:
+        return &a->nsec3;
+    case KF_CLI_OPT_OPT_OUT:
+        return &a->opt_out;
+    case KF_CLI_OPT_CDS:
+        return &a->cds;
+    case KF_CLI_OPT_KSK_FLAG:
+        return &a->ksk_flag;
     default:
         return NULL;
     }
@@ -105,13 +180,16 @@ static bool args_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+static KF_RESULT args_apply(int argc, char **argv, int *i, const struct args_spec *spec,
+                            const char *eq, struct kf_cli_args *a);
+
 /* Apply one "--name[=value]" at argv[*i]; may consume argv[*i + 1] as the value. */
 static KF_RESULT args_long(int argc, char **argv, int *i, unsigned allowed, struct kf_cli_args *a)
 {
     const char *name = argv[*i] + 2;
     const char *eq = strchr(name, '=');
     size_t name_len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-    const struct args_spec *spec = args_find(name, name_len);
+    const struct args_spec *spec = args_find(name, name_len, allowed);
     if (spec == NULL && args_is_pin_name(name, name_len)) {
         /* Only the name is echoed: the value may be the PIN itself. */
         kf_err_note_context("there is no --%.*s option; use --pin-file FILE or pin-source=FILE "
@@ -125,6 +203,13 @@ static KF_RESULT args_long(int argc, char **argv, int *i, unsigned allowed, stru
     if ((allowed & spec->flag) == 0) {
         return kf_cli_usage_error("option '--%s' does not apply to this command", spec->name);
     }
+    return args_apply(argc, argv, i, spec, eq, a);
+}
+
+/* Store the option's value (the rest after '=' in @p eq, or the next argument). */
+static KF_RESULT args_apply(int argc, char **argv, int *i, const struct args_spec *spec,
+                            const char *eq, struct kf_cli_args *a)
+{
     if (!spec->has_value) {
         if (eq != NULL) {
             return kf_cli_usage_error("option '--%s' takes no value", spec->name);
@@ -178,6 +263,13 @@ KF_RESULT kf_cli_args_parse(int argc, char **argv, unsigned allowed, struct kf_c
         if (!options_done && strncmp(arg, "--", 2) == 0) {
             KF_GUARD(args_long(argc, argv, &i, allowed, &a));
             continue;
+        }
+        if (!options_done && arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
+            const struct args_spec *spec = args_find_short(arg[1], allowed);
+            if (spec != NULL) {
+                KF_GUARD(args_apply(argc, argv, &i, spec, NULL, &a));
+                continue;
+            }
         }
         if (!options_done && arg[0] == '-' && arg[1] != '\0') {
             /* Only the first letter is echoed, for the same reason as above. */

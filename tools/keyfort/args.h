@@ -25,6 +25,25 @@ enum kf_cli_opt {
     KF_CLI_OPT_PSS = 1u << 8,
     KF_CLI_OPT_IN = 1u << 9,
     KF_CLI_OPT_OUT = 1u << 10,
+    KF_CLI_OPT_ORIGIN = 1u << 11, /* -o, --origin */
+    KF_CLI_OPT_KSK = 1u << 12,    /* --ksk KEY (zone sign) */
+    KF_CLI_OPT_ZSK = 1u << 13,
+    KF_CLI_OPT_CSK = 1u << 14,
+    KF_CLI_OPT_NSEC3 = 1u << 15,
+    KF_CLI_OPT_SALT = 1u << 16,
+    KF_CLI_OPT_ITERATIONS = 1u << 17,
+    KF_CLI_OPT_OPT_OUT = 1u << 18,
+    KF_CLI_OPT_INCEPTION = 1u << 19,
+    KF_CLI_OPT_EXPIRATION = 1u << 20,
+    KF_CLI_OPT_JITTER = 1u << 21,
+    KF_CLI_OPT_THREADS = 1u << 22,
+    KF_CLI_OPT_FILE = 1u << 23, /* -f, --file: the output file */
+    KF_CLI_OPT_ANCHOR = 1u << 24,
+    KF_CLI_OPT_NOW = 1u << 25,
+    KF_CLI_OPT_CDS = 1u << 26,
+    KF_CLI_OPT_TTL = 1u << 27,
+    KF_CLI_OPT_KSK_FLAG = 1u << 28, /* --ksk as a switch (key dnskey) */
+    KF_CLI_OPT_ALG = 1u << 29,
 };
 
 /* Most arguments a command takes; more is a usage error. */
@@ -40,8 +59,27 @@ struct kf_cli_args {
     const char *digest;
     const char *in;
     const char *out;
+    const char *origin;
+    const char *ksk;
+    const char *zsk;
+    const char *csk;
+    const char *salt;
+    const char *iterations;
+    const char *inception;
+    const char *expiration;
+    const char *jitter;
+    const char *threads;
+    const char *file;
+    const char *anchor;
+    const char *now;
+    const char *ttl;
+    const char *alg;
     bool json;
     bool pss;
+    bool nsec3;
+    bool opt_out;
+    bool cds;
+    bool ksk_flag;
     bool help;
     const char *pos[KF_CLI_MAX_POSITIONAL]; /* borrowed from argv */
     size_t npos;
@@ -50,7 +88,8 @@ struct kf_cli_args {
 /**
  * Parse @p argv[1..argc-1] (argv[0] is the subcommand name) with the options in @p allowed.
  * Options and arguments may be mixed; "--" ends the options; "--name=value" and
- * "--name value" both work. -h / --help anywhere sets help and wins over every other error.
+ * "--name value" both work, and "-o V" / "-f V" for options with a short name.
+ * -h / --help anywhere sets help and wins over every other error.
  * Errors: INVALID_ARG (unknown option, repeated option, missing value, too many arguments),
  * PIN_IN_ARGV (an option that would carry a PIN); the context names the option, never its
  * value.

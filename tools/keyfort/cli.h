@@ -22,6 +22,7 @@ enum kf_cli_exit {
     KF_CLI_EXIT_HSM = 4,
     KF_CLI_EXIT_CRYPTO = 5,
     KF_CLI_EXIT_RESOURCE = 6,
+    KF_CLI_EXIT_BOGUS = 7, /* zone verify: the zone's DNSSEC data is bogus */
 };
 
 typedef kf_result (*kf_cli_run_fn)(const struct kf_cli_args *a);
@@ -47,6 +48,10 @@ KF_RESULT kf_cli_key_pem(const struct kf_cli_args *a);
 KF_RESULT kf_cli_key_delete(const struct kf_cli_args *a);
 KF_RESULT kf_cli_key_import(const struct kf_cli_args *a);
 KF_RESULT kf_cli_cert_import(const struct kf_cli_args *a);
+/* cmd_dnssec.c */
+KF_RESULT kf_cli_zone_sign(const struct kf_cli_args *a);
+KF_RESULT kf_cli_zone_verify(const struct kf_cli_args *a);
+KF_RESULT kf_cli_key_dnskey(const struct kf_cli_args *a);
 /* cmd_sign.c */
 KF_RESULT kf_cli_key_sign(const struct kf_cli_args *a);
 

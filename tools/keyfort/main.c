@@ -165,6 +165,81 @@ static const struct kf_cli_command cli_commands[] = {
                 "output)\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE CLI_HELP_HELP,
         .run = kf_cli_key_sign,
     },
+    {
+        .group = "key",
+        .name = "dnskey",
+        .options = KF_CLI_OPT_ORIGIN | KF_CLI_OPT_KSK_FLAG | KF_CLI_OPT_TTL | KF_CLI_OPT_ALG |
+                   KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "--origin ZONE [--ksk] [--ttl N] [--alg 8|10] [--pin-file F] [--module M]\n"
+                    "       KEY",
+        .summary = "print a key's DNSKEY record and its DS records",
+        .help = "Print the DNSKEY record of KEY for zone ZONE, then its DS records (SHA-256\n"
+                "and SHA-384) for the parent zone. KEY is a pkcs11: URI (the key stays on the\n"
+                "token; keyfort.so reads its public half) or a private key file.\n\n"
+                "Options:\n"
+                "  --origin ZONE      the zone the key signs (its apex owns the DNSKEY)\n"
+                "  --ksk              flags 257 (key-signing key); default 256 (zone-signing)\n"
+                "  --ttl N            TTL of the records (default 3600)\n"
+                "  --alg 8|10         RSA keys: RSASHA256 (8, default) or RSASHA512 "
+                "(10)\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_key_dnskey,
+    },
+    {
+        .group = "zone",
+        .name = "sign",
+        .options = KF_CLI_OPT_ORIGIN | KF_CLI_OPT_KSK | KF_CLI_OPT_ZSK | KF_CLI_OPT_CSK |
+                   KF_CLI_OPT_NSEC3 | KF_CLI_OPT_SALT | KF_CLI_OPT_ITERATIONS | KF_CLI_OPT_OPT_OUT |
+                   KF_CLI_OPT_INCEPTION | KF_CLI_OPT_EXPIRATION | KF_CLI_OPT_JITTER |
+                   KF_CLI_OPT_THREADS | KF_CLI_OPT_FILE | KF_CLI_OPT_CDS | KF_CLI_OPT_TTL |
+                   KF_CLI_OPT_ALG | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "-o ORIGIN (--ksk KEY --zsk KEY | --csk KEY) [--nsec3 [--salt HEX]\n"
+                    "       [--iterations N] [--opt-out]] [--inception T] [--expiration T]\n"
+                    "       [--jitter S] [--threads N] [--cds] [--ttl N] [--alg 8|10]\n"
+                    "       [--pin-file F] [--module M] IN.zone -f OUT.zone",
+        .summary = "sign a zone file with DNSSEC",
+        .help = "Sign zone IN.zone and write the signed zone to OUT.zone (through a temporary\n"
+                "file renamed into place: on any error OUT.zone is left as it was). Old\n"
+                "RRSIG/NSEC/NSEC3 records are replaced. KEY is a pkcs11: URI or a private\n"
+                "key file; the KSK signs the DNSKEY RRset, the ZSK everything else.\n\n"
+                "Options:\n"
+                "  -o, --origin Z     the zone's apex\n"
+                "  --ksk KEY          key-signing key (flags 257)\n"
+                "  --zsk KEY          zone-signing key (flags 256)\n"
+                "  --csk KEY          one key that signs everything (flags 257)\n"
+                "  --nsec3            NSEC3 (RFC 5155) instead of NSEC\n"
+                "  --salt HEX         NSEC3 salt (default none, as RFC 9276 advises; - = none)\n"
+                "  --iterations N     NSEC3 extra iterations (default 0, RFC 9276)\n"
+                "  --opt-out          NSEC3 opt-out: insecure delegations get no NSEC3\n"
+                "  --inception T      signatures valid from T (default now-3600)\n"
+                "  --expiration T     signatures valid until T (default now+30 days)\n"
+                "                     T: YYYYMMDDHHMMSS (UTC), seconds since 1970, now+N\n"
+                "  --jitter S         spread expirations over S seconds before T\n"
+                "  --threads N        signing threads (default: the CPUs online)\n"
+                "  --cds              publish CDS and CDNSKEY for the KSK (RFC 7344)\n"
+                "  --ttl N            TTL of DNSKEY/CDS/CDNSKEY (default: the SOA's)\n"
+                "  --alg 8|10         RSA keys: RSASHA256 (8, default) or RSASHA512 (10)\n"
+                "  -f, --file OUT     the signed zone\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE
+                    CLI_HELP_HELP,
+        .run = kf_cli_zone_sign,
+    },
+    {
+        .group = "zone",
+        .name = "verify",
+        .options = KF_CLI_OPT_ORIGIN | KF_CLI_OPT_ANCHOR | KF_CLI_OPT_NOW | KF_CLI_OPT_THREADS,
+        .synopsis = "[-o ORIGIN] [--anchor FILE] [--now T] [--threads N] SIGNED.zone",
+        .summary = "verify every signature and the NSEC/NSEC3 chain of a signed zone",
+        .help = "Check a signed zone: every RRSIG against the zone's DNSKEYs and dates, every\n"
+                "authoritative RRset signed, the NSEC or NSEC3 chain complete, ordered and\n"
+                "with the right type bitmaps, and (with --anchor) a DNSKEY matching the trust\n"
+                "anchor signing the DNSKEY RRset. Each problem is printed with owner, type,\n"
+                "key tag and reason; the exit code is 7 when the zone is bogus.\n\n"
+                "Options:\n"
+                "  -o, --origin Z     the zone's apex (default: the owner of its SOA)\n"
+                "  --anchor FILE      DS or DNSKEY records of the zone's trust anchor\n"
+                "  --now T            check dates at T instead of now\n"
+                "  --threads N        verifying threads (default: the CPUs online)\n" CLI_HELP_HELP,
+        .run = kf_cli_zone_verify,
+    },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -184,7 +259,8 @@ static const char cli_help_tail[] =
     "  4  token or HSM: module, token or object not found, wrong or missing PIN,\n"
     "     ambiguous URI, an operation the token refused\n"
     "  5  crypto: a software cryptographic operation failed\n"
-    "  6  system: out of memory, a file that cannot be opened or written, no terminal\n";
+    "  6  system: out of memory, a file that cannot be opened or written, no terminal\n"
+    "  7  zone verify: the zone is bogus (each problem is listed on standard output)\n";
 
 static void cli_help_main(FILE *f)
 {
@@ -239,6 +315,9 @@ static const struct kf_cli_command *cli_find(const char *group, const char *name
 
 static int cli_exit_code(kf_result r)
 {
+    if (r.code == KF_ERR_ZONE_BOGUS) {
+        return KF_CLI_EXIT_BOGUS;
+    }
     switch (kf_err_class_of(r.code)) {
     case KF_CLASS_OK:
         return KF_CLI_EXIT_OK;

@@ -1,0 +1,341 @@
+/* dnssec/sign.c - signing a zone: keys in, chain built, every authoritative RRset signed in
+ * parallel, results added back in a fixed order so the output does not depend on threads. */
+#include "dnssec/dnssec.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool sign_drop_old(const struct kf_zone_rr *rr, void *arg)
+{
+    (void)arg;
+    return rr->type == KF_DNS_RRSIG || rr->type == KF_DNS_NSEC || rr->type == KF_DNS_NSEC3 ||
+           rr->type == KF_DNS_NSEC3PARAM;
+}
+
+/* One signature to make: an RRset (index into rrsets[]) and a key. */
+struct sign_job {
+    uint32_t rrset;
+    uint16_t key;
+};
+
+/* A finished RRSIG RDATA: where it is in its thread's output buffer. */
+struct sign_out {
+    uint32_t off;
+    uint16_t len;
+    uint8_t worker;
+};
+
+#define SIGN_MAX_THREADS 64
+#define SIGN_CHUNK 64 /* jobs taken at once: keeps the shared counter cool */
+
+struct sign_run {
+    struct kf_zone *z;
+    const struct kf_sign_opts *o;
+    struct sign_job *jobs;
+    struct sign_out *outs;
+    size_t n_jobs;
+    size_t n_rrsets; /* RRsets with at least one job */
+    atomic_size_t next;
+    atomic_bool failed;
+    pthread_mutex_t err_lock; /* guards err_* : the first failure wins */
+    int32_t err_code;
+    char err_text[512];
+};
+
+struct sign_worker {
+    struct sign_run *run;
+    unsigned id;
+    struct kf_buf out;  /* RRSIG RDATA of this worker's jobs */
+    struct kf_buf data; /* signed data, reused per job */
+    struct kf_dnssec_signer *signers[16];
+};
+
+static uint32_t sign_jitter(const struct kf_zone *z, const struct kf_zone_rrset *s, uint32_t max)
+{
+    if (max == 0) {
+        return 0;
+    }
+    /* Deterministic spread from the owner and type: re-signing the same zone gives the same
+     * output, and a zone's signatures still expire over a window rather than all at once. */
+    uint32_t h = 2166136261u;
+    const uint8_t *n = kf_zone_owner_name(z, s->owner);
+    for (size_t i = 0; i < z->owners[s->owner].name_len; i++) {
+        h = (h ^ n[i]) * 16777619u;
+    }
+    h = (h ^ s->type) * 16777619u;
+    return h % (max + 1);
+}
+
+/* RRSIG RDATA for one job, appended to w->out. */
+static kf_result sign_one(struct sign_worker *w, const struct sign_job *j, struct sign_out *out)
+{
+    struct sign_run *run = w->run;
+    const struct kf_zone *z = run->z;
+    const struct kf_zone_rrset *s = &z->rrsets[j->rrset];
+    const struct kf_dnssec_key *k = &run->o->keys[j->key];
+    const struct kf_zone_owner *ow = &z->owners[s->owner];
+    const uint8_t *owner = kf_zone_owner_name(z, s->owner);
+    /* RFC 4034 s3.1.3: labels without the root and without a leading "*". */
+    uint8_t labels = ow->labels;
+    if (owner[0] == 1 && owner[1] == '*') {
+        labels--;
+    }
+    uint32_t exp = (uint32_t)(run->o->expiration - sign_jitter(z, s, run->o->jitter));
+    size_t start = w->out.len;
+    KF_ENSURE(start + 2048 < UINT32_MAX, KF_ERR_TOO_LARGE);
+    KF_GUARD(kf_buf_write_u16(&w->out, s->type));
+    KF_GUARD(kf_buf_write_u8(&w->out, k->alg));
+    KF_GUARD(kf_buf_write_u8(&w->out, labels));
+    KF_GUARD(kf_buf_write_u32(&w->out, s->ttl));
+    KF_GUARD(kf_buf_write_u32(&w->out, exp));
+    KF_GUARD(kf_buf_write_u32(&w->out, (uint32_t)run->o->inception));
+    KF_GUARD(kf_buf_write_u16(&w->out, k->tag));
+    KF_GUARD(kf_buf_write_bytes(&w->out, z->origin, z->origin_len));
+    size_t header_len = w->out.len - start;
+    w->data.len = 0;
+    KF_GUARD(
+        kf_dnssec_signed_data(z, s, w->out.data + start, header_len, labels, s->ttl, &w->data));
+    KF_GUARD(kf_dnssec_signer_sign(w->signers[j->key], w->data.data, w->data.len, &w->out));
+    out->off = (uint32_t)start;
+    out->len = (uint16_t)(w->out.len - start);
+    out->worker = (uint8_t)w->id;
+    return KF_OK;
+}
+
+static void sign_fail(struct sign_run *run, kf_result r)
+{
+    char text[512];
+    kf_err_describe(text, sizeof(text));
+    pthread_mutex_lock(&run->err_lock);
+    if (!atomic_load(&run->failed)) {
+        run->err_code = r.code;
+        (void)snprintf(run->err_text, sizeof(run->err_text), "%s", text);
+        atomic_store(&run->failed, true);
+    }
+    pthread_mutex_unlock(&run->err_lock);
+}
+
+static void *sign_worker_main(void *arg)
+{
+    struct sign_worker *w = arg;
+    struct sign_run *run = w->run;
+    while (!atomic_load_explicit(&run->failed, memory_order_relaxed)) {
+        size_t at = atomic_fetch_add(&run->next, SIGN_CHUNK);
+        if (at >= run->n_jobs) {
+            break;
+        }
+        size_t end = at + SIGN_CHUNK < run->n_jobs ? at + SIGN_CHUNK : run->n_jobs;
+        for (size_t i = at; i < end; i++) {
+            kf_result r = sign_one(w, &run->jobs[i], &run->outs[i]);
+            if (!kf_ok(r)) {
+                kf_err_add_context("signing job %zu", i);
+                sign_fail(run, r);
+                return NULL;
+            }
+        }
+    }
+    return NULL;
+}
+
+static kf_result sign_worker_init(struct sign_worker *w, struct sign_run *run, unsigned id)
+{
+    memset(w, 0, sizeof(*w));
+    w->run = run;
+    w->id = id;
+    KF_GUARD(kf_buf_init_growable(&w->out, 1u << 20));
+    KF_GUARD(kf_buf_init_growable(&w->data, 1u << 16));
+    for (size_t k = 0; k < run->o->n_keys; k++) {
+        const struct kf_dnssec_key *key = &run->o->keys[k];
+        KF_GUARD(kf_dnssec_signer_new(key->pkey, key->alg, run->o->libctx, &w->signers[k]));
+    }
+    return KF_OK;
+}
+
+static void sign_worker_cleanup(struct sign_worker *w)
+{
+    for (size_t k = 0; k < 16; k++) {
+        kf_dnssec_signer_free(w->signers[k]);
+    }
+    free(w->out.data); /* public data: no wipe needed */
+    free(w->data.data);
+}
+
+/* Which RRsets are signed, and by which keys (RFC 4035 s2.2). */
+static kf_result sign_plan(struct sign_run *run)
+{
+    struct kf_zone *z = run->z;
+    const struct kf_sign_opts *o = run->o;
+    size_t cap = z->n_rrsets * 2 + 16;
+    run->jobs = malloc(cap * sizeof(*run->jobs));
+    KF_ENSURE(run->jobs != NULL, KF_ERR_NOMEM);
+    size_t n = 0;
+    for (size_t i = 0; i < z->n_rrsets; i++) {
+        const struct kf_zone_rrset *s = &z->rrsets[i];
+        uint8_t f = z->owners[s->owner].flags;
+        if (s->type == KF_DNS_RRSIG || (f & KF_OWNER_OCCLUDED)) {
+            continue; /* glue and occluded data are not signed */
+        }
+        if ((f & KF_OWNER_DELEG) && s->type != KF_DNS_DS && s->type != KF_DNS_NSEC) {
+            continue; /* at a zone cut only DS and NSEC are the parent's to sign */
+        }
+        bool keyset =
+            s->type == KF_DNS_DNSKEY || s->type == KF_DNS_CDS || s->type == KF_DNS_CDNSKEY;
+        size_t before = n;
+        for (size_t k = 0; k < o->n_keys; k++) {
+            if (keyset ? o->keys[k].sign_dnskey : o->keys[k].sign_other) {
+                if (n == cap) {
+                    cap *= 2;
+                    struct sign_job *j = realloc(run->jobs, cap * sizeof(*j));
+                    KF_ENSURE(j != NULL, KF_ERR_NOMEM);
+                    run->jobs = j;
+                }
+                run->jobs[n].rrset = (uint32_t)i;
+                run->jobs[n].key = (uint16_t)k;
+                n++;
+            }
+        }
+        run->n_rrsets += n > before;
+    }
+    run->n_jobs = n;
+    run->outs = calloc(n + 1, sizeof(*run->outs));
+    KF_ENSURE(run->outs != NULL, KF_ERR_NOMEM);
+    return KF_OK;
+}
+
+static kf_result sign_add_keys(struct kf_zone *z, const struct kf_sign_opts *o)
+{
+    uint32_t ttl = o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa_ttl;
+    uint8_t apex[KF_DNS_MAX_NAME];
+    memcpy(apex, z->origin, z->origin_len);
+    for (size_t k = 0; k < o->n_keys; k++) {
+        const struct kf_dnssec_key *key = &o->keys[k];
+        KF_GUARD(kf_zone_add(z, apex, KF_DNS_DNSKEY, ttl, key->dnskey, key->dnskey_len, 0));
+        if (o->cds && (key->flags & KF_DNS_DNSKEY_SEP)) {
+            /* RFC 7344: CDS/CDNSKEY tell the parent which DS to publish. */
+            uint8_t ds[128];
+            struct kf_buf b;
+            KF_GUARD(kf_buf_init_fixed(&b, ds, sizeof(ds)));
+            KF_GUARD(kf_dnssec_ds_make(apex, z->origin_len, key->dnskey, key->dnskey_len,
+                                       KF_DNS_DS_SHA256, &b));
+            KF_GUARD(kf_zone_add(z, apex, KF_DNS_CDS, ttl, b.data, b.len, 0));
+            KF_GUARD(kf_zone_add(z, apex, KF_DNS_CDNSKEY, ttl, key->dnskey, key->dnskey_len, 0));
+        }
+    }
+    return KF_OK;
+}
+
+static unsigned sign_threads(const struct kf_sign_opts *o, size_t n_jobs)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned t = o->threads != 0 ? o->threads : (cpus > 0 ? (unsigned)cpus : 1);
+    if (t > SIGN_MAX_THREADS) {
+        t = SIGN_MAX_THREADS;
+    }
+    if (n_jobs < (size_t)t * SIGN_CHUNK) {
+        t = (unsigned)(n_jobs / SIGN_CHUNK) + 1;
+    }
+    return t;
+}
+
+static kf_result sign_execute(struct sign_run *run, struct kf_sign_stats *st)
+{
+    unsigned nt = sign_threads(run->o, run->n_jobs);
+    struct sign_worker *w = calloc(nt, sizeof(*w));
+    pthread_t *tids = calloc(nt, sizeof(*tids));
+    kf_result r = KF_OK;
+    unsigned started = 0;
+    if (w == NULL || tids == NULL) {
+        kf_err_record(KF_ERR_NOMEM, __FILE__, __LINE__, __func__);
+        r = (kf_result){ KF_ERR_NOMEM };
+    }
+    for (unsigned i = 0; i < nt && kf_ok(r); i++) {
+        r = sign_worker_init(&w[i], run, i);
+    }
+    /* Worker 0 is this thread: one thread fewer to start, and a one-thread run starts none. */
+    for (unsigned i = 1; i < nt && kf_ok(r); i++) {
+        if (pthread_create(&tids[i], NULL, sign_worker_main, &w[i]) != 0) {
+            kf_err_record(KF_ERR_THREAD, __FILE__, __LINE__, __func__);
+            r = (kf_result){ KF_ERR_THREAD };
+            atomic_store(&run->failed, true);
+            break;
+        }
+        started = i;
+    }
+    if (kf_ok(r)) {
+        (void)sign_worker_main(&w[0]);
+    }
+    for (unsigned i = 1; i <= started; i++) {
+        (void)pthread_join(tids[i], NULL);
+    }
+    if (kf_ok(r) && atomic_load(&run->failed)) {
+        kf_err_record(run->err_code, __FILE__, __LINE__, __func__);
+        kf_err_note_context("%s", run->err_text);
+        r = (kf_result){ run->err_code };
+    }
+    /* Add the RRSIGs in job order: the zone's content never depends on scheduling. */
+    for (size_t i = 0; i < run->n_jobs && kf_ok(r); i++) {
+        const struct sign_out *so = &run->outs[i];
+        const struct kf_zone_rrset *s = &run->z->rrsets[run->jobs[i].rrset];
+        uint8_t owner[KF_DNS_MAX_NAME];
+        memcpy(owner, kf_zone_owner_name(run->z, s->owner), run->z->owners[s->owner].name_len);
+        r = kf_zone_add(run->z, owner, KF_DNS_RRSIG, s->ttl, w[so->worker].out.data + so->off,
+                        so->len, 0);
+    }
+    if (kf_ok(r)) {
+        st->signatures = run->n_jobs;
+    }
+    for (unsigned i = 0; w != NULL && i < nt; i++) {
+        sign_worker_cleanup(&w[i]);
+    }
+    free(w);
+    free(tids);
+    return r;
+}
+
+kf_result kf_dnssec_sign_zone(struct kf_zone *z, const struct kf_sign_opts *o,
+                              struct kf_sign_stats *out)
+{
+    KF_ENSURE_REF(z);
+    KF_ENSURE_REF(o);
+    KF_ENSURE(o->n_keys > 0 && o->n_keys <= 16, KF_ERR_INVALID_ARG);
+    KF_ENSURE(o->expiration > o->inception, KF_ERR_INVALID_ARG);
+    struct kf_sign_stats st = { 0 };
+    kf_zone_remove_if(z, sign_drop_old, NULL);
+    KF_GUARD(kf_zone_sort(z));
+    KF_GUARD(kf_zone_analyse(z));
+    KF_GUARD(sign_add_keys(z, o));
+    KF_GUARD(kf_zone_sort(z));
+    KF_GUARD(kf_zone_analyse(z));
+    /* RFC 9077: the denial records' TTL is the lower of the SOA's TTL and its MINIMUM. */
+    uint32_t neg_ttl = z->soa_ttl < z->soa_minimum ? z->soa_ttl : z->soa_minimum;
+    if (o->nsec3) {
+        KF_GUARD(kf_dnssec_nsec3_build(z, &o->nsec3p, neg_ttl, &st.nsec3));
+    } else {
+        KF_GUARD(kf_dnssec_nsec_build(z, neg_ttl, &st.nsec));
+    }
+    KF_GUARD(kf_zone_sort(z));
+    KF_GUARD(kf_zone_analyse(z));
+
+    struct sign_run run = { .z = z, .o = o };
+    atomic_init(&run.next, 0);
+    atomic_init(&run.failed, false);
+    pthread_mutex_init(&run.err_lock, NULL);
+    kf_result r = sign_plan(&run);
+    if (kf_ok(r)) {
+        r = sign_execute(&run, &st);
+    }
+    pthread_mutex_destroy(&run.err_lock);
+    free(run.jobs);
+    free(run.outs);
+    KF_GUARD(r);
+    KF_GUARD(kf_zone_sort(z));
+    KF_GUARD(kf_zone_analyse(z));
+    st.rrsets_signed = run.n_rrsets;
+    if (out != NULL) {
+        *out = st;
+    }
+    return KF_OK;
+}
