@@ -193,12 +193,14 @@ kf_result kf_dnssec_bitmap_parse(const uint8_t *p, size_t len, struct kf_typeset
     int last_window = -1;
     while (kf_cursor_left(&c) > 0) {
         uint8_t window = 0;
+        uint8_t blen = 0;
         struct kf_cursor bits;
         KF_GUARD(kf_cursor_read_u8(&c, &window));
-        KF_GUARD(kf_cursor_take_prefixed_u8(&c, &bits));
+        KF_GUARD(kf_cursor_read_u8(&c, &blen));
         /* RFC 4034 s4.1.2: windows in increasing order, 1..32 octets, no trailing zero octet */
         KF_ENSURE((int)window > last_window, KF_ERR_MALFORMED);
-        KF_ENSURE(bits.len >= 1 && bits.len <= 32, KF_ERR_MALFORMED);
+        KF_ENSURE(blen >= 1 && blen <= 32, KF_ERR_MALFORMED);
+        KF_GUARD(kf_cursor_take(&c, blen, &bits));
         KF_ENSURE(bits.data[bits.len - 1] != 0, KF_ERR_MALFORMED);
         memcpy(out->bits + (size_t)window * 32, bits.data, bits.len);
         last_window = window;
