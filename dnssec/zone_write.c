@@ -10,6 +10,7 @@
 #include <libknot/rrset-dump.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *kf_dnssec_type_name(uint16_t type, char *out, size_t cap)
@@ -81,6 +82,24 @@ kf_result kf_zone_write(const struct kf_zone *z, FILE *f)
     return r;
 }
 
+static mode_t zone_write_umask(void)
+{
+    mode_t mask = 022;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        unsigned m = 0;
+        if (sscanf(line, "Umask: %o", &m) == 1) {
+            mask = (mode_t)m;
+            break;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return mask;
+}
+
 kf_result kf_zone_write_file(const struct kf_zone *z, const char *path)
 {
     KF_ENSURE_REF(z);
@@ -95,6 +114,10 @@ kf_result kf_zone_write_file(const struct kf_zone *z, const char *path)
         kf_err_note_context("temporary file beside %s", path);
         KF_BAIL(KF_ERR_FILE_OPEN);
     }
+    /* mkstemp makes the file 0600; a zone file is public, so give it what open(2) would
+     * have: 0644 less the umask (read from /proc: umask(2) cannot be read without being set,
+     * which would race with other threads). */
+    (void)fchmod(fd, 0644 & ~zone_write_umask());
     FILE *f = fdopen(fd, "w");
     if (f == NULL) {
         int e = errno;

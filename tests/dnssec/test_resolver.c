@@ -1,0 +1,121 @@
+/* tests/dnssec/test_resolver.c - a real resolver chain: knotd serves a zone keyfort signed
+ * with token keys, Unbound validates it with keyfort's DS as trust anchor (resolver.sh beside
+ * this file). Secure answers carry AD; after a tampered re-sign the answer is SERVFAIL. */
+#include "tests/provider/ossl_cli.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#ifndef KF_RESOLVER_SH
+#error KF_RESOLVER_SH must name tests/dnssec/resolver.sh
+#endif
+
+static char res_dir[400];
+
+static void res_init(void)
+{
+    prov_init();
+    tmp_path(res_dir, sizeof(res_dir), "resolver");
+    cr_assert_eq(mkdir(res_dir, 0700), 0);
+}
+
+/* The daemons must go even when an assertion ended the test early. */
+static void res_fini(void)
+{
+    struct args a = { 0 };
+    struct run r;
+    ARGS_ADD_LIST(&a, "bash", KF_RESOLVER_SH, "stop", res_dir);
+    run_args(&a, NULL, &r);
+    run_free(&r);
+    prov_fini();
+}
+
+TestSuite(resolver, .init = res_init, .fini = res_fini, .timeout = 300);
+
+static void res_cmd(struct run *r, const char *verb, const char *a1, const char *a2, const char *a3,
+                    const char *a4)
+{
+    struct args a = { 0 };
+    ARGS_ADD_LIST(&a, "bash", KF_RESOLVER_SH, verb, res_dir);
+    const char *more[] = { a1, a2, a3, a4 };
+    for (size_t i = 0; i < 4 && more[i] != NULL; i++) {
+        args_add(&a, more[i]);
+    }
+    run_args(&a, NULL, r);
+}
+
+static void res_query(const char *name, const char *type, const char *want)
+{
+    struct run r;
+    res_cmd(&r, "query", name, type, NULL, NULL);
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, want), "%s %s: '%s' expected, got: %s", name, type, want,
+                       r.out);
+    run_free(&r);
+}
+
+static const char res_zone[] = "$ORIGIN kf-test.example.\n"
+                               "$TTL 300\n"
+                               "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+                               "@ NS ns1\n"
+                               "ns1 A 127.0.0.1\n"
+                               "www A 192.0.2.80\n"
+                               "@ MX 10 mx\n"
+                               "mx A 192.0.2.25\n";
+
+Test(resolver, unbound_validates_keyfort_zone)
+{
+    char in[400];
+    char out[400];
+    char tampered[400];
+    char anchor[400];
+    char ksk[1024];
+    char zsk[1024];
+    tmp_path(in, sizeof(in), "in.zone");
+    tmp_path(out, sizeof(out), "signed.zone");
+    tmp_path(tampered, sizeof(tampered), "tampered.zone");
+    tmp_path(anchor, sizeof(anchor), "anchor.ds");
+    write_file(in, res_zone, strlen(res_zone));
+    gen_key("p256", "ksk");
+    gen_key("p256", "zsk");
+    key_uri(ksk, sizeof(ksk), "ksk");
+    key_uri(zsk, sizeof(zsk), "zsk");
+    struct run r;
+    KEYFORT(&r, "zone", "sign", "-o", "kf-test.example.", "--ksk", ksk, "--zsk", zsk, "--nsec3", in,
+            "-f", out);
+    expect_ok(&r);
+    run_free(&r);
+    /* The trust anchor is keyfort's DS of the KSK, as an operator would publish it. */
+    KEYFORT(&r, "key", "dnskey", "--origin", "kf-test.example.", "--ksk", ksk);
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, "\tDS\t"), "%s", r.out);
+    write_file(anchor, r.out, r.out_len);
+    run_free(&r);
+
+    res_cmd(&r, "start", "kf-test.example.", out, anchor, NULL);
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, "resolver_port="), "%s", r.out);
+    run_free(&r);
+    res_query("www.kf-test.example.", "A", "rcode=NOERROR ad=1 answers=1");
+    res_query("mx.kf-test.example.", "A", "rcode=NOERROR ad=1");
+    /* A name that does not exist: proven by the NSEC3 chain, so still AD. */
+    res_query("nothere.kf-test.example.", "A", "rcode=NXDOMAIN ad=1");
+
+    /* Re-signed, then one address changed after signing: Unbound must refuse it. */
+    size_t len = 0;
+    char *text = (char *)read_file(out, &len);
+    char *a = strstr(text, "192.0.2.80");
+    cr_assert_not_null(a);
+    a[9] = '1'; /* 192.0.2.81 */
+    write_file(tampered, text, len);
+    free(text);
+    res_cmd(&r, "reload", tampered, NULL, NULL, NULL);
+    expect_ok(&r);
+    run_free(&r);
+    res_query("www.kf-test.example.", "A", "rcode=SERVFAIL");
+    /* And the untouched name in the same zone still validates. */
+    res_query("mx.kf-test.example.", "A", "rcode=NOERROR ad=1");
+}
