@@ -77,7 +77,9 @@ kf_result kf_zone_sort(struct kf_zone *z)
         z->owner_rank[z->owner_order[i]] = (uint32_t)i;
         z->owner_first_rrset[i] = UINT32_MAX;
     }
-    qsort_r(z->rrs, z->n_rrs, sizeof(*z->rrs), canon_rr_cmp, z);
+    if (z->n_rrs > 0) {
+        qsort_r(z->rrs, z->n_rrs, sizeof(*z->rrs), canon_rr_cmp, z);
+    }
 
     /* Drop duplicate RRs (same owner, type and RDATA; RFC 2181 s5), keeping the lower TTL,
      * then cut the sequence into RRsets. */

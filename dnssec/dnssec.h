@@ -384,10 +384,18 @@ struct kf_sign_opts {
     bool cds; /* publish CDS (SHA-256) and CDNSKEY for the KSKs */
     unsigned threads;
     uint32_t dnskey_ttl; /* 0: the SOA's TTL */
+    /* Incremental re-signing: an RRset unchanged since @p previous (the last signed version
+     * of the zone, loaded and sorted) keeps its RRSIG by the same key when that RRSIG is valid
+     * at @p now and still for at least @p refresh seconds. NSEC/NSEC3 records are rebuilt,
+     * and only the links whose content changed get new signatures. */
+    const struct kf_zone *previous;
+    int64_t now;
+    uint32_t refresh;
 };
 
 struct kf_sign_stats {
     size_t rrsets_signed, signatures, nsec, nsec3;
+    size_t reused; /* of the signatures, kept from the previous version */
 };
 
 /**

@@ -19,6 +19,8 @@ static bool sign_drop_old(const struct kf_zone_rr *rr, void *arg)
 struct sign_job {
     uint32_t rrset;
     uint16_t key;
+    bool reuse;        /* an RRSIG of the previous version is kept */
+    uint32_t reuse_rr; /* ... this one: index into previous->rrs[] */
 };
 
 /* A finished RRSIG RDATA: where it is in its thread's output buffer. */
@@ -38,6 +40,8 @@ struct sign_run {
     struct sign_out *outs;
     size_t n_jobs;
     size_t n_rrsets; /* RRsets with at least one job */
+    size_t n_reused; /* jobs that keep the previous version's RRSIG */
+    bool key_in_previous[16];
     atomic_size_t next;
     atomic_bool failed;
     pthread_mutex_t err_lock; /* guards err_* : the first failure wins */
@@ -129,6 +133,9 @@ static void *sign_worker_main(void *arg)
         }
         size_t end = at + SIGN_CHUNK < run->n_jobs ? at + SIGN_CHUNK : run->n_jobs;
         for (size_t i = at; i < end; i++) {
+            if (run->jobs[i].reuse) {
+                continue;
+            }
             kf_result r = sign_one(w, &run->jobs[i], &run->outs[i]);
             if (!kf_ok(r)) {
                 kf_err_add_context("signing job %zu", i);
@@ -163,6 +170,85 @@ static void sign_worker_cleanup(struct sign_worker *w)
     free(w->data.data);
 }
 
+/* Same owner, type, TTL and RDATA in both zones (both sorted, so RDATA in the same order). */
+static bool sign_same_rrset(const struct kf_zone *z, const struct kf_zone_rrset *s,
+                            const struct kf_zone *p, const struct kf_zone_rrset *ps)
+{
+    if (ps->count != s->count || ps->ttl != s->ttl) {
+        return false;
+    }
+    for (uint32_t i = 0; i < s->count; i++) {
+        const struct kf_zone_rr *a = &z->rrs[s->first + i];
+        const struct kf_zone_rr *b = &p->rrs[ps->first + i];
+        if (a->rdlen != b->rdlen ||
+            memcmp(kf_zone_rdata(z, a), kf_zone_rdata(p, b), a->rdlen) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The RRSIG of the previous version to keep for (@p s, key @p k), if any: the RRset is
+ * unchanged, the key is the same DNSKEY (tag, algorithm, and its RDATA published in the
+ * previous version), and the signature's window holds now and @p refresh seconds more.
+ */
+static bool sign_find_reuse(const struct sign_run *run, const struct kf_zone_rrset *s, size_t k,
+                            uint32_t *out_rr)
+{
+    const struct kf_sign_opts *o = run->o;
+    const struct kf_zone *z = run->z;
+    const struct kf_zone *p = o->previous;
+    const struct kf_dnssec_key *key = &o->keys[k];
+    if (p == NULL || !run->key_in_previous[k]) {
+        return false;
+    }
+    uint32_t po = kf_zone_owner_lookup(p, kf_zone_owner_name(z, s->owner));
+    const struct kf_zone_rrset *ps = po == UINT32_MAX ? NULL : kf_zone_find(p, po, s->type);
+    const struct kf_zone_rrset *sigs = ps == NULL ? NULL : kf_zone_find(p, po, KF_DNS_RRSIG);
+    if (sigs == NULL || !sign_same_rrset(z, s, p, ps)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < sigs->count; i++) {
+        const struct kf_zone_rr *rr = &p->rrs[sigs->first + i];
+        struct kf_rrsig sig;
+        if (!kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(p, rr), rr->rdlen, &sig))) {
+            continue;
+        }
+        int64_t inc = kf_dnssec_time_expand(sig.inception, o->now);
+        int64_t exp = kf_dnssec_time_expand(sig.expiration, o->now);
+        if (sig.type_covered == s->type && sig.alg == key->alg && sig.key_tag == key->tag &&
+            sig.orig_ttl == s->ttl && sig.signer_len == z->origin_len &&
+            memcmp(sig.signer, z->origin, z->origin_len) == 0 && inc <= o->now &&
+            exp - o->now >= (int64_t)o->refresh) {
+            *out_rr = sigs->first + i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Which keys of this run were already published in the previous version. */
+static void sign_keys_in_previous(struct sign_run *run)
+{
+    const struct kf_zone *p = run->o->previous;
+    if (p == NULL) {
+        return;
+    }
+    const struct kf_zone_rrset *ks =
+        kf_zone_find(p, kf_zone_owner_lookup(p, p->origin), KF_DNS_DNSKEY);
+    for (size_t k = 0; ks != NULL && k < run->o->n_keys; k++) {
+        const struct kf_dnssec_key *key = &run->o->keys[k];
+        for (uint32_t i = 0; i < ks->count; i++) {
+            const struct kf_zone_rr *rr = &p->rrs[ks->first + i];
+            if (rr->rdlen == key->dnskey_len &&
+                memcmp(kf_zone_rdata(p, rr), key->dnskey, key->dnskey_len) == 0) {
+                run->key_in_previous[k] = true;
+            }
+        }
+    }
+}
+
 /* Which RRsets are signed, and by which keys (RFC 4035 s2.2). */
 static kf_result sign_plan(struct sign_run *run)
 {
@@ -192,9 +278,11 @@ static kf_result sign_plan(struct sign_run *run)
                     KF_ENSURE(j != NULL, KF_ERR_NOMEM);
                     run->jobs = j;
                 }
-                run->jobs[n].rrset = (uint32_t)i;
-                run->jobs[n].key = (uint16_t)k;
-                n++;
+                struct sign_job *j = &run->jobs[n++];
+                j->rrset = (uint32_t)i;
+                j->key = (uint16_t)k;
+                j->reuse = sign_find_reuse(run, s, k, &j->reuse_rr);
+                run->n_reused += j->reuse;
             }
         }
         run->n_rrsets += n > before;
@@ -242,7 +330,7 @@ static unsigned sign_threads(const struct kf_sign_opts *o, size_t n_jobs)
 
 static kf_result sign_execute(struct sign_run *run, struct kf_sign_stats *st)
 {
-    unsigned nt = sign_threads(run->o, run->n_jobs);
+    unsigned nt = sign_threads(run->o, run->n_jobs - run->n_reused);
     struct sign_worker *w = calloc(nt, sizeof(*w));
     pthread_t *tids = calloc(nt, sizeof(*tids));
     kf_result r = KF_OK;
@@ -278,14 +366,23 @@ static kf_result sign_execute(struct sign_run *run, struct kf_sign_stats *st)
     /* Add the RRSIGs in job order: the zone's content never depends on scheduling. */
     for (size_t i = 0; i < run->n_jobs && kf_ok(r); i++) {
         const struct sign_out *so = &run->outs[i];
-        const struct kf_zone_rrset *s = &run->z->rrsets[run->jobs[i].rrset];
+        const struct sign_job *j = &run->jobs[i];
+        const struct kf_zone_rrset *s = &run->z->rrsets[j->rrset];
         uint8_t owner[KF_DNS_MAX_NAME];
         memcpy(owner, kf_zone_owner_name(run->z, s->owner), run->z->owners[s->owner].name_len);
+        if (j->reuse) {
+            const struct kf_zone *p = run->o->previous;
+            const struct kf_zone_rr *old = &p->rrs[j->reuse_rr];
+            r = kf_zone_add(run->z, owner, KF_DNS_RRSIG, s->ttl, kf_zone_rdata(p, old), old->rdlen,
+                            0);
+            continue;
+        }
         r = kf_zone_add(run->z, owner, KF_DNS_RRSIG, s->ttl, w[so->worker].out.data + so->off,
                         so->len, 0);
     }
     if (kf_ok(r)) {
         st->signatures = run->n_jobs;
+        st->reused = run->n_reused;
     }
     for (unsigned i = 0; w != NULL && i < nt; i++) {
         sign_worker_cleanup(&w[i]);
@@ -302,6 +399,7 @@ kf_result kf_dnssec_sign_zone(struct kf_zone *z, const struct kf_sign_opts *o,
     KF_ENSURE_REF(o);
     KF_ENSURE(o->n_keys > 0 && o->n_keys <= 16, KF_ERR_INVALID_ARG);
     KF_ENSURE(o->expiration > o->inception, KF_ERR_INVALID_ARG);
+    KF_ENSURE(o->previous == NULL || o->previous->sorted, KF_ERR_INVALID_ARG);
     struct kf_sign_stats st = { 0 };
     kf_zone_remove_if(z, sign_drop_old, NULL);
     KF_GUARD(kf_zone_sort(z));
@@ -323,6 +421,7 @@ kf_result kf_dnssec_sign_zone(struct kf_zone *z, const struct kf_sign_opts *o,
     atomic_init(&run.next, 0);
     atomic_init(&run.failed, false);
     pthread_mutex_init(&run.err_lock, NULL);
+    sign_keys_in_previous(&run);
     kf_result r = sign_plan(&run);
     if (kf_ok(r)) {
         r = sign_execute(&run, &st);

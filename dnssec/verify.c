@@ -740,7 +740,8 @@ static kf_result verify_n3_collect(struct verify_n3_ctx *c)
             continue;
         }
         if (n3.hash_alg != c->param.hash_alg || n3.iterations != c->param.iterations ||
-            n3.salt_len != c->param.salt_len || memcmp(n3.salt, c->param.salt, n3.salt_len) != 0) {
+            n3.salt_len != c->param.salt_len ||
+            (n3.salt_len != 0 && memcmp(n3.salt, c->param.salt, n3.salt_len) != 0)) {
             KF_GUARD(verify_report(v->res, s->owner, KF_DNS_NSEC3, 0, 0, KF_VP_NSEC3_PARAM,
                                    "hash, iterations or salt differ from NSEC3PARAM"));
             continue;

@@ -45,6 +45,8 @@ static const struct args_spec args_table[] = {
     { "cds", KF_CLI_OPT_CDS, false, 0 },
     { "ttl", KF_CLI_OPT_TTL, true, 0 },
     { "alg", KF_CLI_OPT_ALG, true, 0 },
+    { "previous", KF_CLI_OPT_PREVIOUS, true, 0 },
+    { "refresh", KF_CLI_OPT_REFRESH, true, 0 },
     { NULL, 0, false, 0 },
 };
 
@@ -150,6 +152,10 @@ static const char **args_slot(struct kf_cli_args *a, enum kf_cli_opt flag)
         return &a->ttl;
     case KF_CLI_OPT_ALG:
         return &a->alg;
+    case KF_CLI_OPT_PREVIOUS:
+        return &a->previous;
+    case KF_CLI_OPT_REFRESH:
+        return &a->refresh;
     default:
         return NULL;
     }

@@ -44,6 +44,8 @@ enum kf_cli_opt {
     KF_CLI_OPT_TTL = 1u << 27,
     KF_CLI_OPT_KSK_FLAG = 1u << 28, /* --ksk as a switch (key dnskey) */
     KF_CLI_OPT_ALG = 1u << 29,
+    KF_CLI_OPT_PREVIOUS = 1u << 30,
+    KF_CLI_OPT_REFRESH = 1u << 31,
 };
 
 /* Most arguments a command takes; more is a usage error. */
@@ -74,6 +76,8 @@ struct kf_cli_args {
     const char *now;
     const char *ttl;
     const char *alg;
+    const char *previous;
+    const char *refresh;
     bool json;
     bool pss;
     bool nsec3;

@@ -146,6 +146,14 @@ static KF_RESULT cli_zone_sign_opts(const struct kf_cli_args *a, int64_t now,
         o->nsec3p.salt_len = (uint8_t)len;
     }
     o->nsec3p.opt_out = a->opt_out;
+    o->now = now;
+    o->refresh = (uint32_t)((o->expiration - o->inception) / 4);
+    if (a->refresh != NULL) {
+        if (a->previous == NULL) {
+            return kf_cli_usage_error("--refresh needs --previous");
+        }
+        KF_GUARD(cli_dnssec_u32(a->refresh, "--refresh", 10u * 365 * 86400, &o->refresh));
+    }
     return KF_OK;
 }
 
@@ -196,11 +204,24 @@ kf_result kf_cli_zone_sign(const struct kf_cli_args *a)
     KF_GUARD(cli_zone_sign_opts(a, now, &o));
     struct cli_dnssec_keys k = { 0 };
     struct kf_zone z = { 0 };
+    struct kf_zone prev = { 0 };
+    bool have_prev = false;
     struct kf_sign_stats st = { 0 };
     /* Keys first: a wrong PIN or URI should fail before a large zone is read. */
     kf_result r = cli_zone_sign_keys(a, &k);
     if (kf_ok(r)) {
         r = kf_zone_load_file(a->pos[0], a->origin, &z);
+    }
+    if (kf_ok(r) && a->previous != NULL) {
+        r = kf_zone_load_file(a->previous, a->origin, &prev);
+        have_prev = kf_ok(r);
+        if (kf_ok(r)) {
+            r = kf_zone_sort(&prev);
+        }
+        if (!kf_ok(r)) {
+            kf_err_add_context("--previous");
+        }
+        o.previous = have_prev ? &prev : NULL;
     }
     if (kf_ok(r)) {
         o.keys = k.keys;
@@ -213,9 +234,11 @@ kf_result kf_cli_zone_sign(const struct kf_cli_args *a)
     }
     if (kf_ok(r)) {
         char origin[1024];
-        printf("signed %s: %zu RRsets, %zu signatures, %s chain of %zu names; keys",
+        printf("signed %s: %zu RRsets, %zu signatures (%zu new, %zu kept), %s chain of %zu "
+               "names; keys",
                kf_dnssec_name_to_text(z.origin, origin, sizeof(origin)), st.rrsets_signed,
-               st.signatures, o.nsec3 ? "NSEC3" : "NSEC", o.nsec3 ? st.nsec3 : st.nsec);
+               st.signatures, st.signatures - st.reused, st.reused, o.nsec3 ? "NSEC3" : "NSEC",
+               o.nsec3 ? st.nsec3 : st.nsec);
         for (size_t i = 0; i < k.n; i++) {
             printf(" %u/%u%s", k.keys[i].tag, k.keys[i].alg,
                    k.keys[i].sign_dnskey && k.keys[i].sign_other ? " (CSK)"
@@ -223,6 +246,9 @@ kf_result kf_cli_zone_sign(const struct kf_cli_args *a)
                                                                  : " (ZSK)");
         }
         printf("; written to %s\n", a->file);
+    }
+    if (have_prev) {
+        kf_zone_cleanup(&prev);
     }
     kf_zone_cleanup(&z);
     cli_dnssec_keys_cleanup(&k);

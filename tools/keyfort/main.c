@@ -191,11 +191,13 @@ static const struct kf_cli_command cli_commands[] = {
                    KF_CLI_OPT_NSEC3 | KF_CLI_OPT_SALT | KF_CLI_OPT_ITERATIONS | KF_CLI_OPT_OPT_OUT |
                    KF_CLI_OPT_INCEPTION | KF_CLI_OPT_EXPIRATION | KF_CLI_OPT_JITTER |
                    KF_CLI_OPT_THREADS | KF_CLI_OPT_FILE | KF_CLI_OPT_CDS | KF_CLI_OPT_TTL |
-                   KF_CLI_OPT_ALG | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+                   KF_CLI_OPT_ALG | KF_CLI_OPT_PREVIOUS | KF_CLI_OPT_REFRESH | KF_CLI_OPT_PIN_FILE |
+                   KF_CLI_OPT_MODULE,
         .synopsis = "-o ORIGIN (--ksk KEY --zsk KEY | --csk KEY) [--nsec3 [--salt HEX]\n"
                     "       [--iterations N] [--opt-out]] [--inception T] [--expiration T]\n"
                     "       [--jitter S] [--threads N] [--cds] [--ttl N] [--alg 8|10]\n"
-                    "       [--pin-file F] [--module M] IN.zone -f OUT.zone",
+                    "       [--previous SIGNED.zone [--refresh S]] [--pin-file F] [--module M]\n"
+                    "       IN.zone -f OUT.zone",
         .summary = "sign a zone file with DNSSEC",
         .help = "Sign zone IN.zone and write the signed zone to OUT.zone (through a temporary\n"
                 "file renamed into place: on any error OUT.zone is left as it was). Old\n"
@@ -218,6 +220,11 @@ static const struct kf_cli_command cli_commands[] = {
                 "  --cds              publish CDS and CDNSKEY for the KSK (RFC 7344)\n"
                 "  --ttl N            TTL of DNSKEY/CDS/CDNSKEY (default: the SOA's)\n"
                 "  --alg 8|10         RSA keys: RSASHA256 (8, default) or RSASHA512 (10)\n"
+                "  --previous F       incremental: keep the RRSIGs of F (the last signed\n"
+                "                     version) for RRsets and NSEC/NSEC3 links that did not\n"
+                "                     change and whose signature is good for --refresh more\n"
+                "  --refresh S        seconds of validity a kept RRSIG must still have\n"
+                "                     (default: a quarter of the new validity period)\n"
                 "  -f, --file OUT     the signed zone\n" CLI_HELP_PIN_FILE CLI_HELP_MODULE
                     CLI_HELP_HELP,
         .run = kf_cli_zone_sign,

@@ -76,7 +76,7 @@ kf_result kf_cli_ossl_libctx(const struct kf_cli_args *a, bool need_keyfort, OSS
         /* The provider's parameters reach it only through a config section, so build one in
          * memory: default first, so software keys and digests stay there. */
         n = snprintf(text, sizeof(text),
-                     "[openssl_init]\nproviders = provider_sect\n"
+                     "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
                      "[provider_sect]\ndefault = default_sect\nkeyfort = keyfort_sect\n"
                      "[default_sect]\nactivate = 1\n"
                      "[keyfort_sect]\nmodule = %s\nactivate = 1\n%s%s%s%s%s%s",
@@ -86,7 +86,7 @@ kf_result kf_cli_ossl_libctx(const struct kf_cli_args *a, bool need_keyfort, OSS
                      a->pin_file != NULL ? a->pin_file : "", a->pin_file != NULL ? "\n" : "");
     } else {
         n = snprintf(text, sizeof(text),
-                     "[openssl_init]\nproviders = provider_sect\n"
+                     "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
                      "[provider_sect]\ndefault = default_sect\n[default_sect]\nactivate = 1\n");
     }
     KF_ENSURE(n > 0 && (size_t)n < sizeof(text), KF_ERR_TOO_LARGE);
@@ -96,7 +96,7 @@ kf_result kf_cli_ossl_libctx(const struct kf_cli_args *a, bool need_keyfort, OSS
     BIO *bio = BIO_new_mem_buf(text, n);
     long eline = 0;
     bool ok = conf != NULL && bio != NULL && NCONF_load_bio(conf, bio, &eline) == 1 &&
-              CONF_modules_load(conf, "openssl_init", 0) == 1;
+              CONF_modules_load(conf, NULL, 0) == 1;
     BIO_free(bio);
     NCONF_free(conf);
     if (!ok) {

@@ -287,3 +287,68 @@ Test(zone, write_is_atomic)
     cr_assert_eq(rmdir(dir), 0, "only out.zone was ever in the directory");
     zone_signed_cleanup(&s);
 }
+
+Test(zone, incremental_resign_keeps_unchanged)
+{
+    struct zone_signed s;
+    zone_sign(&s, "P-256", true, false);
+    /* Version 2: one address changed and one name added; same keys, a day later. */
+    static const char v2_extra[] = "new.example. 3600 IN A 192.0.2.9\n";
+    struct kf_zone z2;
+    char *text = malloc(sizeof(zone_text) + sizeof(v2_extra));
+    snprintf(text, sizeof(zone_text) + sizeof(v2_extra), "%s%s", zone_text, v2_extra);
+    char *addr = strstr(text, "192.0.2.3");
+    addr[8] = '7';
+    cr_assert(kf_ok(kf_zone_load_string(text, strlen(text), "example.", "v2", &z2)));
+    free(text);
+    struct kf_sign_opts o = { .keys = s.keys,
+                              .n_keys = 2,
+                              .inception = s.now,
+                              .expiration = s.now + 86400,
+                              .nsec3 = true,
+                              .previous = &s.z,
+                              .now = s.now + 600,
+                              .refresh = 3600 };
+    o.nsec3p = (struct kf_nsec3_params){ .iterations = 3, .salt = { 0xab, 0xcd }, .salt_len = 2 };
+    struct kf_sign_stats st;
+    cr_assert(kf_ok(kf_dnssec_sign_zone(&z2, &o, &st)));
+    /* New: mail A, new A, new's NSEC3, the NSEC3 link before it; everything else kept. */
+    cr_assert_eq(st.signatures - st.reused, 4, "%zu new of %zu", st.signatures - st.reused,
+                 st.signatures);
+    struct kf_verify_opts vo = { .now = s.now + 600 };
+    struct kf_verify_result res;
+    cr_assert(kf_ok(kf_dnssec_verify_zone(&z2, &vo, &res)));
+    cr_assert_eq(res.n_reports, 0, "the incrementally signed zone is secure");
+    kf_verify_result_cleanup(&res);
+    /* With a refresh longer than the old signatures have left, nothing is kept. */
+    o.refresh = 2 * 86400;
+    struct kf_zone z3;
+    cr_assert(kf_ok(kf_zone_load_string(zone_text, strlen(zone_text), "example.", "v3", &z3)));
+    cr_assert(kf_ok(kf_dnssec_sign_zone(&z3, &o, &st)));
+    cr_assert_eq(st.reused, 0);
+    kf_zone_cleanup(&z3);
+    kf_zone_cleanup(&z2);
+    zone_signed_cleanup(&s);
+}
+
+/* Found by fuzz_zone: sorting a zone with no records, and NSEC3 records with an empty salt
+ * compared against NSEC3PARAM (both passed NULL to memcmp/qsort). */
+Test(zone, fuzz_found_empty_inputs)
+{
+    struct kf_zone z;
+    cr_assert(kf_ok(kf_zone_load_string("", 0, "example.", "t", &z)));
+    cr_assert(kf_ok(kf_zone_sort(&z)));
+    cr_assert_eq(kf_zone_analyse(&z).code, KF_ERR_ZONE_DATA, "no SOA");
+    kf_zone_cleanup(&z);
+    static const char text[] = "example. 60 IN SOA a b 1 2 3 4 5\n"
+                               "example. 60 IN NSEC3PARAM 1 0 0 -\n"
+                               "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example. 60 IN NSEC3 1 0 0 - "
+                               "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom SOA\n";
+    cr_assert(kf_ok(kf_zone_load_string(text, strlen(text), "example.", "t", &z)));
+    struct kf_verify_opts o = { .now = 1800000000 };
+    struct kf_verify_result res;
+    cr_assert(kf_ok(kf_dnssec_verify_zone(&z, &o, &res)));
+    cr_assert_gt(res.n_reports, 0, "unsigned: bogus, with reasons");
+    kf_verify_result_cleanup(&res);
+    kf_zone_cleanup(&z);
+}
