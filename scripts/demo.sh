@@ -300,6 +300,43 @@ if step "pkcs11-tool --keypairgen --extractable: make a control key" \
     fi
 fi
 
+# DNSSEC: a zone signed on the token, checked by keyfort and by ldns, BIND and Knot.
+STEP_CONTEXT="dnssec: "
+section "dnssec: sign a zone with the p256 key on the token (docs/dnssec.md)"
+ZONE="$WORK/demo.example.zone"
+cat >"$ZONE" <<'ZONE_EOF'
+$ORIGIN demo.example.
+$TTL 3600
+@    SOA  ns1 hostmaster 1 7200 3600 1209600 300
+@    NS   ns1
+@    MX   10 mail
+ns1  A    192.0.2.1
+mail A    192.0.2.25
+www  CNAME mail
+ZONE_EOF
+if [[ " ${generated[*]} " == *" p256 "* ]]; then
+    zkey="$TOKEN_URI;object=demo-p256;type=private"
+    if step "keyfort key dnskey: the DNSKEY and DS the parent would publish" \
+        "$KEYFORT" key dnskey --origin demo.example. --ksk --pin-file "$USER_PIN" "$zkey"; then
+        show "$WORK/step.log"
+        grep -P '\tDS\t' "$WORK/step.log" >"$WORK/demo.ds" || true
+    fi
+    if step "keyfort zone sign --nsec3 (CSK on the token)" \
+        "$KEYFORT" zone sign -o demo.example. --csk "$zkey" --nsec3 --pin-file "$USER_PIN" \
+        "$ZONE" -f "$ZONE.signed"; then
+        show "$WORK/step.log"
+        step "keyfort zone verify --anchor: secure" \
+            "$KEYFORT" zone verify --anchor "$WORK/demo.ds" "$ZONE.signed" && show "$WORK/step.log"
+        step "ldns-verify-zone accepts it" ldns-verify-zone "$ZONE.signed" || true
+        step "kzonecheck -d on accepts it" kzonecheck -o demo.example. -d on "$ZONE.signed" || true
+        step "dnssec-verify -z accepts it (-z: a CSK, no separate ZSK)" \
+            dnssec-verify -z -o demo.example. "$ZONE.signed" || true
+        sed 's/192\.0\.2\.25/192.0.2.26/' "$ZONE.signed" >"$ZONE.tampered"
+        expect_fail "keyfort zone verify rejects a changed address (exit 7, record named)" \
+            "$KEYFORT" zone verify "$ZONE.tampered" && show "$WORK/step.log"
+    fi
+fi
+
 for t in "${KEY_TYPES[@]}"; do
     if [[ " ${generated[*]} " != *" $t "* ]]; then
         printf '\n  (no steps for %s: its key was not generated)\n' "$t"
