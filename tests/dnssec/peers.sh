@@ -17,8 +17,14 @@ readonly PEM2BIND="$HERE/pem2bind.py"
 # (knot.conf(5), rrsig-lifetime); we shift "now" by this much to hit an
 # exact inception.
 readonly KNOT_INCEPT_IN_PAST=5400
-# RSA modulus size for generated keys: every tool has a different default
-# (ldns-keygen 1024 for ZSKs), so pin one value.
+# Signing threads for the signers that have them (BIND -n, Knot
+# signing-threads; ldns-signzone is single-threaded). Default: all CPUs,
+# which is dnssec-signzone's own default; PEERS_THREADS overrides.
+THREADS=${PEERS_THREADS:-$(nproc 2>/dev/null || echo 1)}
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || { echo "${0##*/}: bad PEERS_THREADS '$THREADS'" >&2; exit 2; }
+readonly THREADS
+# RSA modulus size for generated keys: ldns-keygen defaults to 1024 bits,
+# BIND to 2048; pin one value for all.
 readonly RSA_BITS=2048
 
 usage() {
@@ -31,10 +37,14 @@ usage: $SELF keygen TOOL ALG ORIGIN DIR
        $SELF verify TOOL ORIGIN SIGNED.zone [--time YYYYMMDDHHMMSS]
        $SELF version
 
-TOOL is ldns, bind or knot. ALG is 8, 10, 13, 14, 15 or 16.
-ldns and bind share BIND-format key files (K<origin>+<alg>+<tag>.key/.private),
-so a DIR made for one can be signed with the other; knot keeps a KASP database
-and knot.conf in DIR.
+TOOL is ldns, bind or knot. ALG is 8, 10, 13, 14, 15 or 16 (all three tools
+take all six). ldns and bind share BIND-format key files
+(K<origin>+<alg>+<tag>.key/.private), so a DIR made for one can be signed with
+the other; knot keeps a KASP database and knot.conf in DIR. Times are UTC.
+verify bind cannot honour --time (dnssec-verify has no such option): it checks
+at the current time and says so on stderr.
+Exit status: 0 success (verify: the zone is valid), 1 failure, 2 usage.
+PEERS_THREADS sets the signing threads of bind and knot (default: all CPUs).
 EOF
     exit 2
 }
@@ -131,9 +141,10 @@ find_bind_keys() {
     ((${#files[@]} > 0)) || die "no K*.key files in $dir (run keygen or import-pem first)"
     for f in "${files[@]}"; do
         # owner [ttl] [class] DNSKEY flags protocol algorithm key; ';' starts a comment.
+        owner="" flags=""
         read -r owner flags < <(awk '!/^[[:space:]]*;/ {
-                for (i = 1; i < NF; i++) if (toupper($i) == "DNSKEY") { print $1, $(i + 1); exit } }' "$f")
-        [[ -n ${flags:-} ]] || die "$f holds no DNSKEY record"
+                for (i = 1; i < NF; i++) if (toupper($i) == "DNSKEY") { print $1, $(i + 1); exit } }' "$f") || true
+        [[ -n $flags ]] || die "$f holds no DNSKEY record"
         [[ ${owner,,} == "${origin,,}" ]] || die "$f is a key for $owner, not $origin"
         [[ -f ${f%.key}.private ]] || die "${f%.key}.private is missing (private half of $f)"
         case $flags in
@@ -223,35 +234,51 @@ cmd_keygen() {
     name=$(alg_name "$alg")
     fresh_dir "$dir"
     make_work
+    local stage=$WORK/stage
+    mkdir "$stage"
 
     case $tool in
     ldns)
         need_cmd ldns-keygen "keygen ldns"
         [[ $alg == 8 || $alg == 10 ]] && size=(-b "$RSA_BITS")
         # ldns-keygen writes into the current directory and prints the base name.
-        (cd "$dir" && run ldns-keygen "$dir" ldns-keygen -a "$name" "${size[@]}" -k "$origin") >/dev/null
-        (cd "$dir" && run ldns-keygen "$dir" ldns-keygen -a "$name" "${size[@]}" "$origin") >/dev/null
+        (cd "$stage" && run ldns-keygen "$dir" ldns-keygen -a "$name" "${size[@]}" -k "$origin") >/dev/null
+        (cd "$stage" && run ldns-keygen "$dir" ldns-keygen -a "$name" "${size[@]}" "$origin") >/dev/null
         # ldns also leaves a .ds file for the KSK; harmless, kept for reference.
         ;;
     bind)
         need_cmd dnssec-keygen "keygen bind"
         [[ $alg == 8 || $alg == 10 ]] && size=(-b "$RSA_BITS")
-        run dnssec-keygen "$dir" dnssec-keygen -q -K "$dir" -a "$alg" "${size[@]}" -n ZONE -f KSK "$origin" >/dev/null
-        run dnssec-keygen "$dir" dnssec-keygen -q -K "$dir" -a "$alg" "${size[@]}" -n ZONE "$origin" >/dev/null
+        run dnssec-keygen "$dir" dnssec-keygen -q -K "$stage" -a "$alg" "${size[@]}" -n ZONE -f KSK "$origin" >/dev/null
+        run dnssec-keygen "$dir" dnssec-keygen -q -K "$stage" -a "$alg" "${size[@]}" -n ZONE "$origin" >/dev/null
         ;;
     knot)
         need_cmd keymgr "keygen knot"
         [[ $alg == 8 || $alg == 10 ]] && size=("size=$RSA_BITS")
-        knot_conf "$dir/knot.conf" "$dir" "$dir" "$origin" "$alg"
+        knot_conf "$stage/knot.conf" "$stage" "$stage" "$origin" "$alg"
         # shellcheck disable=SC2086 # KNOT_TIMERS is a list of words
-        run keymgr "$dir/knot.conf" keymgr -c "$dir/knot.conf" "$origin" generate \
+        run keymgr "$dir" keymgr -c "$stage/knot.conf" "$origin" generate \
             algorithm="$alg" "${size[@]}" ksk=yes zsk=no $KNOT_TIMERS >/dev/null
         # shellcheck disable=SC2086
-        run keymgr "$dir/knot.conf" keymgr -c "$dir/knot.conf" "$origin" generate \
+        run keymgr "$dir" keymgr -c "$stage/knot.conf" "$origin" generate \
             algorithm="$alg" "${size[@]}" ksk=no zsk=yes $KNOT_TIMERS >/dev/null
         ;;
     esac
+    publish_stage "$tool" "$stage" "$dir" "$origin" "$alg"
     describe_keys "$tool" "$origin" "$dir"
+}
+
+# Keys are made in the work dir and moved into DIR only once complete, so a
+# failed keygen or import-pem leaves DIR as it was. A Knot KASP database
+# holds no paths (the keystore location comes from knot.conf), so it moves
+# too; knot.conf is then written anew for DIR.
+publish_stage() {
+    local tool=$1 stage=$2 dir=$3 origin=$4 alg=$5
+    rm -f -- "$stage/knot.conf"
+    mv -- "$stage"/* "$dir"/
+    if [[ $tool == knot ]]; then
+        knot_conf "$dir/knot.conf" "$dir" "$dir" "$origin" "$alg"
+    fi
 }
 
 # Print "KSK <tag>" / "ZSK <tag>" so callers can log what they got.
@@ -298,6 +325,8 @@ cmd_import_pem() {
     need_cmd python3 "import-pem"
     fresh_dir "$dir"
     make_work
+    local stage=$WORK/stage
+    mkdir "$stage"
 
     # Reference DS records, computed independently of the peer tools from
     # the same PEM files; every tool must reproduce them, which proves the
@@ -311,32 +340,34 @@ cmd_import_pem() {
         want=$(sed -n 2p <<<"$out" | ds_norm)
         case $tool in
         ldns | bind)
-            cp -- "$WORK/ref/$base.key" "$WORK/ref/$base.private" "$dir/"
+            cp -- "$WORK/ref/$base.key" "$WORK/ref/$base.private" "$stage/"
             if [[ $tool == bind ]]; then
                 need_cmd dnssec-dsfromkey "import-pem bind"
-                got=$(run dnssec-dsfromkey "$dir/$base.key" dnssec-dsfromkey -2 "$dir/$base.key" | ds_norm)
+                got=$(run dnssec-dsfromkey "$pem" dnssec-dsfromkey -2 "$stage/$base.key" | ds_norm)
             else
                 need_cmd ldns-key2ds "import-pem ldns"
                 # -f: ldns-key2ds silently prints nothing for a ZSK without it.
-                got=$(run ldns-key2ds "$dir/$base.key" ldns-key2ds -f -n -2 "$dir/$base.key" | ds_norm)
+                got=$(run ldns-key2ds "$pem" ldns-key2ds -f -n -2 "$stage/$base.key" | ds_norm)
             fi
             ;;
         knot)
             need_cmd keymgr "import-pem knot"
-            [[ -f $dir/knot.conf ]] || knot_conf "$dir/knot.conf" "$dir" "$dir" "$origin" "$alg"
+            [[ -f $stage/knot.conf ]] || knot_conf "$stage/knot.conf" "$stage" "$stage" "$origin" "$alg"
             local ksk=no zsk=yes id
             [[ $role == KSK ]] && ksk=yes zsk=no
-            # keymgr prints the new key ID, then "OK".
+            # keymgr prints the new key ID, then "OK". The PEM is copied into
+            # the KASP keystore (keys/keys/<id>.pem).
             # shellcheck disable=SC2086
-            id=$(run keymgr "$pem" keymgr -c "$dir/knot.conf" "$origin" import-pem "$pem" \
+            id=$(run keymgr "$pem" keymgr -c "$stage/knot.conf" "$origin" import-pem "$pem" \
                 algorithm="$alg" ksk=$ksk zsk=$zsk $KNOT_TIMERS | sed -n 1p)
-            got=$(run keymgr "$pem" keymgr -c "$dir/knot.conf" "$origin" ds "$id" | ds_norm)
+            got=$(run keymgr "$pem" keymgr -c "$stage/knot.conf" "$origin" ds "$id" | ds_norm)
             ;;
         esac
         [[ -n $got && $got == "$want" ]] ||
             die "$tool derived a different DS for $role $pem: got '${got}', expected '${want}'"
         echo "$role $base"
     done
+    publish_stage "$tool" "$stage" "$dir" "$origin" "$alg"
 }
 
 # ---------------------------------------------------------------- sign
@@ -413,7 +444,9 @@ sign_bind() {
     # -k KSK + ZSK as argument instead of -S: exactly these two keys, with no
     #     dependence on the keys' timing metadata.
     # -N keep: keep the SOA serial (also the default), as ldns does.
-    local args=(-P -x -N keep -O full -o "$origin" -f "$WORK/signed.zone" -k "$KSK_BASE.key")
+    # -O full: one record per line, no parentheses (easier to diff and grep).
+    local args=(-P -x -N keep -O full -n "$THREADS" -o "$origin" -f "$WORK/signed.zone"
+        -k "$KSK_BASE.key")
     if ((nsec3)); then
         # -3 takes the salt in hex, "-" for none; -H the extra iterations.
         args+=(-3 "${salt:--}" -H "$iterations")
@@ -446,7 +479,7 @@ sign_knot() {
     done
     [[ -n $alg_num ]] || die "unsupported key algorithm $alg in the Knot key store in $dir"
 
-    local policy=()
+    local policy=("signing-threads: $THREADS")
     if ((nsec3)); then
         # salt-lifetime 0 = never re-salt; the salt itself is stored in the
         # KASP db with keymgr (a policy only knows a salt length).
@@ -462,10 +495,16 @@ sign_knot() {
         local t lifetime
         t=$(($(to_epoch "$inception") + KNOT_INCEPT_IN_PAST))
         lifetime=$(($(to_epoch "$expiration") - t))
-        ((lifetime > 0)) || die "knot needs --expiration more than 90 minutes after --inception"
-        # rrsig-refresh only schedules the next signing; keep it below the
-        # lifetime so Knot accepts the policy.
-        policy+=("rrsig-lifetime: $lifetime" "rrsig-refresh: $(((lifetime + 1) / 2))")
+        ((lifetime >= 3)) || die "knot needs --expiration at least 90 min + 3 s after --inception"
+        # The refresh settings only schedule the next signing, which never
+        # comes here, but Knot refuses to sign unless refresh + pre-refresh
+        # (default 1 h) < lifetime and refresh >= propagation-delay (1 h) +
+        # zone-max-ttl. Those two only time key rollovers, which we never
+        # do, so shrink them and scale refresh with the lifetime: short
+        # validity windows then sign too.
+        policy+=("rrsig-lifetime: $lifetime" "rrsig-refresh: $((lifetime / 4 + 1))"
+            "rrsig-pre-refresh: $((lifetime / 4))" "propagation-delay: 0"
+            "zone-max-ttl: 1")
         time_args=(-t "$t")
     fi
     knot_conf "$WORK/knot.conf" "$dir" "$WORK" "$origin" "$alg_num" "${policy[@]}"
@@ -513,16 +552,13 @@ cmd_verify() {
     bind)
         need_cmd dnssec-verify "verify bind"
         # -x: accept a DNSKEY RRset signed only by the KSK (as every signer
-        # here does). dnssec-verify has no validation-time option: use
-        # faketime when it is installed, otherwise the real clock.
+        # here does). dnssec-verify has no validation-time option, and
+        # libfaketime cannot stand in: BIND 9.18 hangs under it (recursive
+        # clock_gettime() at start-up). So --time is not honoured: say so.
         cmd=(dnssec-verify -x -o "$origin" "$zone")
         if [[ -n $at ]]; then
-            if command -v faketime >/dev/null 2>&1; then
-                cmd=(env TZ=UTC faketime "${at:0:4}-${at:4:2}-${at:6:2} ${at:8:2}:${at:10:2}:${at:12:2}" "${cmd[@]}")
-            else
-                echo "$SELF: note: dnssec-verify cannot take a validation time and faketime" \
-                    "is not installed; verifying $zone at the current time" >&2
-            fi
+            echo "$SELF: note: dnssec-verify cannot take a validation time;" \
+                "verifying $zone at the current time, not $at" >&2
         fi
         ;;
     knot)

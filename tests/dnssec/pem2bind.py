@@ -175,6 +175,10 @@ def load_key(pem_path, alg):
     return pub, [("PrivateKey", priv)]
 
 
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
 def keytag(rdata):
     """RFC 4034 Appendix B (the algorithm-1 special case cannot occur here)."""
     acc = 0
@@ -206,8 +210,8 @@ def main(argv):
         want_ds = True
         args.pop(0)
     if len(args) != 5:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        die("expected ORIGIN ALG FLAGS KEY.pem OUTDIR")
+        print("usage: pem2bind.py [--ds] ORIGIN ALG FLAGS KEY.pem OUTDIR", file=sys.stderr)
+        sys.exit(2)
     origin, alg_s, flags_s, pem_path, outdir = args
     try:
         alg, flags = int(alg_s), int(flags_s)
@@ -226,7 +230,6 @@ def main(argv):
     tag = keytag(rdata)
     fqdn = origin.rstrip(".") + "."
     base = "K%s+%03d+%05d" % (fqdn.lower(), alg, tag)  # "K.+..." for the root
-    b64 = lambda b: base64.b64encode(b).decode("ascii")
 
     role = "key-signing" if flags == 257 else "zone-signing"
     with open(os.path.join(outdir, base + ".key"), "w", encoding="ascii") as f:

@@ -248,6 +248,7 @@ Test(zone, tampering_is_named)
     cr_assert_eq(res.reports[0].type, KF_DNS_A);
     cr_assert_eq(res.reports[0].owner, zone_owner(&s.z, "mail.example."));
     kf_verify_result_cleanup(&res);
+    a = kf_zone_find(&s.z, zone_owner(&s.z, "mail.example."), KF_DNS_A); /* verify re-sorted */
     s.z.arena.data[s.z.rrs[a->first].rdata + 3] ^= 0x01;
     /* No NSEC3 records at all: every name misses its record. */
     uint16_t t = KF_DNS_NSEC3;
