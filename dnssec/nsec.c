@@ -45,7 +45,7 @@ kf_result kf_dnssec_nsec_build(struct kf_zone *z, uint32_t ttl, size_t *out_coun
             chain[n++] = o;
         }
     }
-    struct kf_typeset *set = malloc(sizeof(*set));
+    struct kf_typeset *set = calloc(1, sizeof(*set));
     uint8_t *rd = malloc(KF_DNS_MAX_NAME + 8192 + 512);
     kf_result r = KF_OK;
     if (set == NULL || rd == NULL) {
@@ -55,7 +55,7 @@ kf_result kf_dnssec_nsec_build(struct kf_zone *z, uint32_t ttl, size_t *out_coun
     for (size_t i = 0; i < n && kf_ok(r); i++) {
         uint32_t o = chain[i];
         uint32_t next = chain[(i + 1) % n];
-        memset(set, 0, sizeof(*set));
+        kf_typeset_clear(set);
         kf_dnssec_denial_types(z, o, set);
         kf_typeset_add(set, KF_DNS_NSEC);
         kf_typeset_add(set, KF_DNS_RRSIG);

@@ -144,7 +144,7 @@ static void nsec3_types(const struct kf_zone *z, const struct nsec3_name *x, str
 static kf_result nsec3_emit(struct kf_zone *z, const struct kf_nsec3_params *p, uint32_t ttl,
                             struct nsec3_list *l)
 {
-    struct kf_typeset *set = malloc(sizeof(*set));
+    struct kf_typeset *set = calloc(1, sizeof(*set));
     uint8_t *rd = malloc(8192 + 600);
     kf_result r = KF_OK;
     if (set == NULL || rd == NULL) {
@@ -155,7 +155,7 @@ static kf_result nsec3_emit(struct kf_zone *z, const struct kf_nsec3_params *p, 
     for (size_t i = 0; i < l->n && kf_ok(r); i++) {
         const struct nsec3_name *x = &l->v[i];
         const struct nsec3_name *next = &l->v[(i + 1) % l->n];
-        memset(set, 0, sizeof(*set));
+        kf_typeset_clear(set);
         nsec3_types(z, x, set);
         struct kf_buf b;
         r = kf_buf_init_fixed(&b, rd, 8192 + 600);

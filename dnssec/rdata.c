@@ -188,7 +188,7 @@ kf_result kf_dnssec_bitmap_parse(const uint8_t *p, size_t len, struct kf_typeset
 {
     KF_ENSURE_REF(out);
     struct kf_cursor c;
-    memset(out, 0, sizeof(*out));
+    kf_typeset_clear(out);
     KF_GUARD(kf_cursor_init(&c, p, len));
     int last_window = -1;
     while (kf_cursor_left(&c) > 0) {
@@ -203,15 +203,41 @@ kf_result kf_dnssec_bitmap_parse(const uint8_t *p, size_t len, struct kf_typeset
         KF_GUARD(kf_cursor_take(&c, blen, &bits));
         KF_ENSURE(bits.data[bits.len - 1] != 0, KF_ERR_MALFORMED);
         memcpy(out->bits + (size_t)window * 32, bits.data, bits.len);
+        out->used[window >> 6] |= (uint64_t)1 << (window & 63);
         last_window = window;
     }
     return KF_OK;
+}
+
+void kf_typeset_clear(struct kf_typeset *s)
+{
+    for (unsigned w = 0; w < 256; w++) {
+        if (s->used[w >> 6] & ((uint64_t)1 << (w & 63))) {
+            memset(s->bits + (size_t)w * 32, 0, 32);
+        }
+    }
+    memset(s->used, 0, sizeof(s->used));
+}
+
+bool kf_typeset_equal(const struct kf_typeset *a, const struct kf_typeset *b)
+{
+    for (unsigned w = 0; w < 256; w++) {
+        uint64_t bit = (uint64_t)1 << (w & 63);
+        if (((a->used[w >> 6] | b->used[w >> 6]) & bit) &&
+            memcmp(a->bits + (size_t)w * 32, b->bits + (size_t)w * 32, 32) != 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 kf_result kf_dnssec_bitmap_write(const struct kf_typeset *set, struct kf_buf *out)
 {
     KF_ENSURE_REF(set);
     for (unsigned w = 0; w < 256; w++) {
+        if (!(set->used[w >> 6] & ((uint64_t)1 << (w & 63)))) {
+            continue;
+        }
         const uint8_t *win = set->bits + (size_t)w * 32;
         unsigned used = 32;
         while (used > 0 && win[used - 1] == 0) {

@@ -550,8 +550,8 @@ static kf_result verify_bitmap_diff(const struct kf_typeset *want, const struct 
 static kf_result verify_nsec(struct verify_run *v)
 {
     struct kf_zone *z = v->z;
-    struct kf_typeset *want = malloc(sizeof(*want));
-    struct kf_typeset *got = malloc(sizeof(*got));
+    struct kf_typeset *want = calloc(1, sizeof(*want));
+    struct kf_typeset *got = calloc(1, sizeof(*got));
     uint32_t *chain = malloc((z->n_owners + 1) * sizeof(*chain));
     kf_result r = KF_OK;
     if (want == NULL || got == NULL || chain == NULL) {
@@ -602,11 +602,11 @@ static kf_result verify_nsec(struct verify_run *v)
             r = verify_report(v->res, o, KF_DNS_NSEC, 0, 0, KF_VP_NSEC_CHAIN, d);
             continue;
         }
-        memset(want, 0, sizeof(*want));
+        kf_typeset_clear(want);
         kf_dnssec_denial_types(z, o, want);
         kf_typeset_add(want, KF_DNS_NSEC);
         kf_typeset_add(want, KF_DNS_RRSIG);
-        if (memcmp(want, got, sizeof(*want)) != 0) {
+        if (!kf_typeset_equal(want, got)) {
             char d[160];
             KF_GUARD(verify_bitmap_diff(want, got, d, sizeof(d)));
             r = verify_report(v->res, o, KF_DNS_NSEC, 0, 0, KF_VP_NSEC_BITMAP, d);
@@ -695,11 +695,11 @@ static kf_result verify_n3_name(struct verify_n3_ctx *c, uint32_t owner, const u
         !kf_ok(kf_dnssec_bitmap_parse(n3.bitmap, n3.bitmap_len, c->got))) {
         return KF_OK; /* reported with the chain */
     }
-    memset(c->want, 0, sizeof(*c->want));
+    kf_typeset_clear(c->want);
     if (owner != UINT32_MAX) {
         kf_dnssec_denial_types(z, owner, c->want);
     }
-    if (memcmp(c->want, c->got, sizeof(*c->want)) != 0) {
+    if (!kf_typeset_equal(c->want, c->got)) {
         char d[160];
         KF_GUARD(verify_bitmap_diff(c->want, c->got, d, sizeof(d)));
         return verify_report(v->res, owner != UINT32_MAX ? owner : m->owner, KF_DNS_NSEC3, 0, 0,
@@ -811,8 +811,8 @@ static kf_result verify_nsec3(struct verify_run *v, const struct kf_zone_rrset *
         return verify_report(v->res, param_set->owner, KF_DNS_NSEC3PARAM, 0, 0, KF_VP_NSEC3_PARAM,
                              "malformed NSEC3PARAM or unknown hash");
     }
-    c.want = malloc(sizeof(*c.want));
-    c.got = malloc(sizeof(*c.got));
+    c.want = calloc(1, sizeof(*c.want));
+    c.got = calloc(1, sizeof(*c.got));
     kf_result r = KF_OK;
     if (c.want == NULL || c.got == NULL) {
         kf_err_record(KF_ERR_NOMEM, __FILE__, __LINE__, __func__);

@@ -94,7 +94,7 @@ ParameterizedTestParameters(rdata, bitmap)
 
 ParameterizedTest(struct rdata_case *c, rdata, bitmap)
 {
-    struct kf_typeset *s = malloc(sizeof(*s));
+    struct kf_typeset *s = calloc(1, sizeof(*s));
     cr_assert_eq(kf_dnssec_bitmap_parse(c->bytes, c->len, s).code, c->code, "%s", c->why);
     if (c->code == 0) {
         /* Written back, a valid bitmap is the same bytes. */
