@@ -169,6 +169,10 @@ KF_RESULT kf_zone_adopt_soa_origin(struct kf_zone *z);
 /** Add one RR (canonical form expected: lower-case owner, canonical RDATA). */
 KF_RESULT kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
                       const uint8_t *rdata, size_t rdlen, uint32_t line);
+/** The same for an owner already in the zone (its index), without looking the name up.
+ *  Errors: INVALID_ARG (no such owner), TOO_LARGE, NOMEM. */
+KF_RESULT kf_zone_add_at(struct kf_zone *z, uint32_t owner, uint16_t type, uint32_t ttl,
+                         const uint8_t *rdata, size_t rdlen, uint32_t line);
 /** Remove every RR whose type makes @p drop return true (marks the zone unsorted). */
 void kf_zone_remove_if(struct kf_zone *z, bool (*drop)(const struct kf_zone_rr *rr, void *arg),
                        void *arg);

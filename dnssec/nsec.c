@@ -60,8 +60,6 @@ kf_result kf_dnssec_nsec_build(struct kf_zone *z, uint32_t ttl, size_t *out_coun
         kf_typeset_add(set, KF_DNS_NSEC);
         kf_typeset_add(set, KF_DNS_RRSIG);
         struct kf_buf b;
-        uint8_t owner[KF_DNS_MAX_NAME];
-        memcpy(owner, kf_zone_owner_name(z, o), z->owners[o].name_len);
         r = kf_buf_init_fixed(&b, rd, KF_DNS_MAX_NAME + 8192 + 512);
         if (kf_ok(r)) {
             r = kf_buf_write_bytes(&b, kf_zone_owner_name(z, next), z->owners[next].name_len);
@@ -70,7 +68,7 @@ kf_result kf_dnssec_nsec_build(struct kf_zone *z, uint32_t ttl, size_t *out_coun
             r = kf_dnssec_bitmap_write(set, &b);
         }
         if (kf_ok(r)) {
-            r = kf_zone_add(z, owner, KF_DNS_NSEC, ttl, b.data, b.len, 0);
+            r = kf_zone_add_at(z, o, KF_DNS_NSEC, ttl, b.data, b.len, 0);
         }
     }
     free(set);

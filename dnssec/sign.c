@@ -297,7 +297,16 @@ static kf_result sign_plan(struct sign_run *run)
 
 static kf_result sign_add_keys(struct kf_zone *z, const struct kf_sign_opts *o)
 {
-    uint32_t ttl = o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa_ttl;
+    /* The SOA's TTL without sorting first (the zone is checked for one SOA later). */
+    uint32_t soa_ttl = 0;
+    uint32_t apex_owner = kf_zone_owner_lookup(z, z->origin);
+    for (size_t i = 0; i < z->n_rrs; i++) {
+        if (z->rrs[i].owner == apex_owner && z->rrs[i].type == KF_DNS_SOA) {
+            soa_ttl = z->rrs[i].ttl;
+            break;
+        }
+    }
+    uint32_t ttl = o->dnskey_ttl != 0 ? o->dnskey_ttl : soa_ttl;
     uint8_t apex[KF_DNS_MAX_NAME];
     memcpy(apex, z->origin, z->origin_len);
     for (size_t k = 0; k < o->n_keys; k++) {
@@ -370,17 +379,15 @@ static kf_result sign_execute(struct sign_run *run, struct kf_sign_stats *st)
         const struct sign_out *so = &run->outs[i];
         const struct sign_job *j = &run->jobs[i];
         const struct kf_zone_rrset *s = &run->z->rrsets[j->rrset];
-        uint8_t owner[KF_DNS_MAX_NAME];
-        memcpy(owner, kf_zone_owner_name(run->z, s->owner), run->z->owners[s->owner].name_len);
         if (j->reuse) {
             const struct kf_zone *p = run->o->previous;
             const struct kf_zone_rr *old = &p->rrs[j->reuse_rr];
-            r = kf_zone_add(run->z, owner, KF_DNS_RRSIG, s->ttl, kf_zone_rdata(p, old), old->rdlen,
-                            0);
+            r = kf_zone_add_at(run->z, s->owner, KF_DNS_RRSIG, s->ttl, kf_zone_rdata(p, old),
+                               old->rdlen, 0);
             continue;
         }
-        r = kf_zone_add(run->z, owner, KF_DNS_RRSIG, s->ttl, w[so->worker].out.data + so->off,
-                        so->len, 0);
+        r = kf_zone_add_at(run->z, s->owner, KF_DNS_RRSIG, s->ttl, w[so->worker].out.data + so->off,
+                           so->len, 0);
     }
     if (kf_ok(r)) {
         st->signatures = run->n_jobs;
@@ -412,9 +419,7 @@ kf_result kf_dnssec_sign_zone(struct kf_zone *z, const struct kf_sign_opts *o,
     KF_ENSURE(o->previous == NULL || o->previous->sorted, KF_ERR_INVALID_ARG);
     struct kf_sign_stats st = { 0 };
     kf_zone_remove_if(z, sign_drop_old, NULL);
-    KF_GUARD(kf_zone_sort(z));
-    KF_GUARD(kf_zone_analyse(z));
-    KF_GUARD(sign_add_keys(z, o));
+    KF_GUARD(sign_add_keys(z, o)); /* before the first sort: one sort fewer */
     KF_GUARD(kf_zone_sort(z));
     KF_GUARD(kf_zone_analyse(z));
     struct timespec t0;

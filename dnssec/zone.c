@@ -127,10 +127,11 @@ static kf_result zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *o
     return KF_OK;
 }
 
-kf_result kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                      const uint8_t *rdata, size_t rdlen, uint32_t line)
+kf_result kf_zone_add_at(struct kf_zone *z, uint32_t owner, uint16_t type, uint32_t ttl,
+                         const uint8_t *rdata, size_t rdlen, uint32_t line)
 {
     KF_ENSURE_REF(z);
+    KF_ENSURE(owner < z->n_owners, KF_ERR_INVALID_ARG);
     KF_ENSURE(rdlen <= UINT16_MAX, KF_ERR_TOO_LARGE);
     KF_ENSURE(z->n_rrs < KF_ZONE_MAX_RRS, KF_ERR_TOO_LARGE);
     KF_ENSURE(z->arena.len + rdlen < KF_ZONE_MAX_ARENA, KF_ERR_TOO_LARGE);
@@ -142,7 +143,7 @@ kf_result kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, ui
         z->cap_rrs = cap;
     }
     struct kf_zone_rr rr = { 0 };
-    KF_GUARD(zone_intern(z, owner, &rr.owner));
+    rr.owner = owner;
     rr.type = type;
     rr.rdlen = (uint16_t)rdlen;
     rr.ttl = ttl;
@@ -152,6 +153,15 @@ kf_result kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, ui
     z->rrs[z->n_rrs++] = rr;
     z->sorted = false;
     return KF_OK;
+}
+
+kf_result kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                      const uint8_t *rdata, size_t rdlen, uint32_t line)
+{
+    KF_ENSURE_REF(z);
+    uint32_t idx = 0;
+    KF_GUARD(zone_intern(z, owner, &idx));
+    return kf_zone_add_at(z, idx, type, ttl, rdata, rdlen, line);
 }
 
 void kf_zone_remove_if(struct kf_zone *z, bool (*drop)(const struct kf_zone_rr *rr, void *arg),

@@ -35,6 +35,7 @@ readonly KF_PACKAGES=(
     knot               # knotd: the authoritative server of the resolver test
     unbound            # the validating resolver of the resolver test
     bind9-dnsutils     # dig: queries in the resolver test
+    time               # /usr/bin/time: wall, CPU and peak memory in perf/bench_zone.sh
 )
 
 kf_pkg_names()

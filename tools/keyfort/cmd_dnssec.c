@@ -3,6 +3,7 @@
  * Keys come through OpenSSL's store: a pkcs11: URI (the token, through keyfort.so) or a key
  * file. The zone logic is dnssec/; this file turns options into its parameters and its results
  * into text. */
+#include "common/kf_log.h"
 #include "dnssec/dnssec.h"
 #include "tools/keyfort/cli.h"
 #include "tools/keyfort/ossl.h"
@@ -16,6 +17,14 @@
 
 #define CLI_DNSSEC_DEFAULT_VALIDITY (30 * 86400) /* expiration: now + 30 days */
 #define CLI_DNSSEC_DEFAULT_BACKDATE 3600         /* inception: now - 1 hour (clock skew) */
+
+/* Milliseconds since @p t0 (phase timings at KEYFORT_LOG=info). */
+static double cli_dnssec_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
 
 static KF_RESULT cli_dnssec_u32(const char *text, const char *what, uint32_t max, uint32_t *out)
 {
@@ -209,8 +218,12 @@ kf_result kf_cli_zone_sign(const struct kf_cli_args *a)
     struct kf_sign_stats st = { 0 };
     /* Keys first: a wrong PIN or URI should fail before a large zone is read. */
     kf_result r = cli_zone_sign_keys(a, &k);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (kf_ok(r)) {
         r = kf_zone_load_file(a->pos[0], a->origin, &z);
+        kf_log(KF_LOG_INFO, "zone", "%s read: %zu records, %.0f ms", a->pos[0], z.n_rrs,
+               cli_dnssec_ms(&t0));
     }
     if (kf_ok(r) && a->previous != NULL) {
         r = kf_zone_load_file(a->previous, a->origin, &prev);
@@ -230,7 +243,9 @@ kf_result kf_cli_zone_sign(const struct kf_cli_args *a)
         r = kf_dnssec_sign_zone(&z, &o, &st);
     }
     if (kf_ok(r)) {
+        kf_log(KF_LOG_INFO, "zone", "signed: %.0f ms", cli_dnssec_ms(&t0));
         r = kf_zone_write_file(&z, a->file);
+        kf_log(KF_LOG_INFO, "zone", "%s written: %.0f ms", a->file, cli_dnssec_ms(&t0));
     }
     if (kf_ok(r)) {
         char origin[1024];
