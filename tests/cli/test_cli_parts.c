@@ -160,7 +160,7 @@ Test(cli_parts, text_output_defuses_terminal_escapes)
 struct args_case {
     int argc;
     char argv[7][24]; /* argv[0] is the subcommand */
-    unsigned allowed;
+    uint64_t allowed;
     int32_t code;
     char label[16]; /* expected --label on success, "" for none */
     size_t npos;    /* expected arguments on success */

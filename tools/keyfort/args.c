@@ -7,7 +7,7 @@
 
 struct args_spec {
     const char *name; /* long name, spelt in full on the command line */
-    enum kf_cli_opt flag;
+    uint64_t flag;
     bool has_value;
     char short_name; /* '\0' when none */
 };
@@ -47,6 +47,15 @@ static const struct args_spec args_table[] = {
     { "alg", KF_CLI_OPT_ALG, true, 0 },
     { "previous", KF_CLI_OPT_PREVIOUS, true, 0 },
     { "refresh", KF_CLI_OPT_REFRESH, true, 0 },
+    { "cert", KF_CLI_OPT_CERT, true, 0 },
+    { "key", KF_CLI_OPT_KEY, true, 0 },
+    { "usage", KF_CLI_OPT_USAGE, true, 0 },
+    { "selector", KF_CLI_OPT_SELECTOR, true, 0 },
+    { "mtype", KF_CLI_OPT_MTYPE, true, 0 },
+    { "port", KF_CLI_OPT_PORT, true, 0 },
+    { "proto", KF_CLI_OPT_PROTO, true, 0 },
+    { "host", KF_CLI_OPT_HOST, true, 0 },
+    { "email", KF_CLI_OPT_EMAIL, true, 0 },
     { NULL, 0, false, 0 },
 };
 
@@ -66,7 +75,7 @@ KF_RESULT kf_cli_usage_error(const char *fmt, ...)
 }
 
 /* The entry named @p name, preferring one the command allows (names may repeat). */
-static const struct args_spec *args_find(const char *name, size_t name_len, unsigned allowed)
+static const struct args_spec *args_find(const char *name, size_t name_len, uint64_t allowed)
 {
     const struct args_spec *any = NULL;
     for (const struct args_spec *s = args_table; s->name != NULL; s++) {
@@ -80,7 +89,7 @@ static const struct args_spec *args_find(const char *name, size_t name_len, unsi
     return any;
 }
 
-static const struct args_spec *args_find_short(char c, unsigned allowed)
+static const struct args_spec *args_find_short(char c, uint64_t allowed)
 {
     for (const struct args_spec *s = args_table; s->name != NULL; s++) {
         if (s->short_name == c && (allowed & s->flag) != 0) {
@@ -101,7 +110,7 @@ static bool args_is_pin_name(const char *name, size_t name_len)
     return false;
 }
 
-static const char **args_slot(struct kf_cli_args *a, enum kf_cli_opt flag)
+static const char **args_slot(struct kf_cli_args *a, uint64_t flag)
 {
     switch (flag) {
     case KF_CLI_OPT_MODULE:
@@ -156,12 +165,30 @@ static const char **args_slot(struct kf_cli_args *a, enum kf_cli_opt flag)
         return &a->previous;
     case KF_CLI_OPT_REFRESH:
         return &a->refresh;
+    case KF_CLI_OPT_CERT:
+        return &a->cert;
+    case KF_CLI_OPT_KEY:
+        return &a->key;
+    case KF_CLI_OPT_USAGE:
+        return &a->usage;
+    case KF_CLI_OPT_SELECTOR:
+        return &a->selector;
+    case KF_CLI_OPT_MTYPE:
+        return &a->mtype;
+    case KF_CLI_OPT_PORT:
+        return &a->port;
+    case KF_CLI_OPT_PROTO:
+        return &a->proto;
+    case KF_CLI_OPT_HOST:
+        return &a->host;
+    case KF_CLI_OPT_EMAIL:
+        return &a->email;
     default:
         return NULL;
     }
 }
 
-static bool *args_switch(struct kf_cli_args *a, enum kf_cli_opt flag)
+static bool *args_switch(struct kf_cli_args *a, uint64_t flag)
 {
     switch (flag) {
     case KF_CLI_OPT_JSON:
@@ -190,7 +217,7 @@ static KF_RESULT args_apply(int argc, char **argv, int *i, const struct args_spe
                             const char *eq, struct kf_cli_args *a);
 
 /* Apply one "--name[=value]" at argv[*i]; may consume argv[*i + 1] as the value. */
-static KF_RESULT args_long(int argc, char **argv, int *i, unsigned allowed, struct kf_cli_args *a)
+static KF_RESULT args_long(int argc, char **argv, int *i, uint64_t allowed, struct kf_cli_args *a)
 {
     const char *name = argv[*i] + 2;
     const char *eq = strchr(name, '=');
@@ -246,7 +273,7 @@ static KF_RESULT args_apply(int argc, char **argv, int *i, const struct args_spe
     return KF_OK;
 }
 
-KF_RESULT kf_cli_args_parse(int argc, char **argv, unsigned allowed, struct kf_cli_args *out)
+KF_RESULT kf_cli_args_parse(int argc, char **argv, uint64_t allowed, struct kf_cli_args *out)
 {
     KF_ENSURE_REF(argv);
     KF_ENSURE_REF(out);

@@ -1,7 +1,7 @@
 /* tools/keyfort/args.h - option parsing of the keyfort command.
  *
  * One table of long options for every command; each command says which ones it accepts
- * (a mask of enum kf_cli_opt). Names must be spelt in full: getopt_long() would accept "--pin"
+ * (a mask of KF_CLI_OPT_* bits). Names must be spelt in full: getopt_long() would accept "--pin"
  * as an abbreviation of "--pin-file" and read a file named after the PIN, then print that
  * name in an error. Every value is borrowed from argv. */
 #ifndef KF_TOOLS_KEYFORT_ARGS_H
@@ -13,40 +13,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum kf_cli_opt {
-    KF_CLI_OPT_MODULE = 1u << 0,
-    KF_CLI_OPT_PIN_FILE = 1u << 1,
-    KF_CLI_OPT_SO_PIN_FILE = 1u << 2,
-    KF_CLI_OPT_LABEL = 1u << 3,
-    KF_CLI_OPT_ID = 1u << 4,
-    KF_CLI_OPT_TYPE = 1u << 5,
-    KF_CLI_OPT_JSON = 1u << 6,
-    KF_CLI_OPT_DIGEST = 1u << 7,
-    KF_CLI_OPT_PSS = 1u << 8,
-    KF_CLI_OPT_IN = 1u << 9,
-    KF_CLI_OPT_OUT = 1u << 10,
-    KF_CLI_OPT_ORIGIN = 1u << 11, /* -o, --origin */
-    KF_CLI_OPT_KSK = 1u << 12,    /* --ksk KEY (zone sign) */
-    KF_CLI_OPT_ZSK = 1u << 13,
-    KF_CLI_OPT_CSK = 1u << 14,
-    KF_CLI_OPT_NSEC3 = 1u << 15,
-    KF_CLI_OPT_SALT = 1u << 16,
-    KF_CLI_OPT_ITERATIONS = 1u << 17,
-    KF_CLI_OPT_OPT_OUT = 1u << 18,
-    KF_CLI_OPT_INCEPTION = 1u << 19,
-    KF_CLI_OPT_EXPIRATION = 1u << 20,
-    KF_CLI_OPT_JITTER = 1u << 21,
-    KF_CLI_OPT_THREADS = 1u << 22,
-    KF_CLI_OPT_FILE = 1u << 23, /* -f, --file: the output file */
-    KF_CLI_OPT_ANCHOR = 1u << 24,
-    KF_CLI_OPT_NOW = 1u << 25,
-    KF_CLI_OPT_CDS = 1u << 26,
-    KF_CLI_OPT_TTL = 1u << 27,
-    KF_CLI_OPT_KSK_FLAG = 1u << 28, /* --ksk as a switch (key dnskey) */
-    KF_CLI_OPT_ALG = 1u << 29,
-    KF_CLI_OPT_PREVIOUS = 1u << 30,
-    KF_CLI_OPT_REFRESH = 1u << 31,
-};
+/* Options, one bit each in a command's mask (64 bits: more than 32 options exist). */
+#define KF_CLI_OPT_MODULE (UINT64_C(1) << 0)
+#define KF_CLI_OPT_PIN_FILE (UINT64_C(1) << 1)
+#define KF_CLI_OPT_SO_PIN_FILE (UINT64_C(1) << 2)
+#define KF_CLI_OPT_LABEL (UINT64_C(1) << 3)
+#define KF_CLI_OPT_ID (UINT64_C(1) << 4)
+#define KF_CLI_OPT_TYPE (UINT64_C(1) << 5)
+#define KF_CLI_OPT_JSON (UINT64_C(1) << 6)
+#define KF_CLI_OPT_DIGEST (UINT64_C(1) << 7)
+#define KF_CLI_OPT_PSS (UINT64_C(1) << 8)
+#define KF_CLI_OPT_IN (UINT64_C(1) << 9)
+#define KF_CLI_OPT_OUT (UINT64_C(1) << 10)
+#define KF_CLI_OPT_ORIGIN (UINT64_C(1) << 11) /* -o, --origin */
+#define KF_CLI_OPT_KSK (UINT64_C(1) << 12)    /* --ksk KEY (zone sign) */
+#define KF_CLI_OPT_ZSK (UINT64_C(1) << 13)
+#define KF_CLI_OPT_CSK (UINT64_C(1) << 14)
+#define KF_CLI_OPT_NSEC3 (UINT64_C(1) << 15)
+#define KF_CLI_OPT_SALT (UINT64_C(1) << 16)
+#define KF_CLI_OPT_ITERATIONS (UINT64_C(1) << 17)
+#define KF_CLI_OPT_OPT_OUT (UINT64_C(1) << 18)
+#define KF_CLI_OPT_INCEPTION (UINT64_C(1) << 19)
+#define KF_CLI_OPT_EXPIRATION (UINT64_C(1) << 20)
+#define KF_CLI_OPT_JITTER (UINT64_C(1) << 21)
+#define KF_CLI_OPT_THREADS (UINT64_C(1) << 22)
+#define KF_CLI_OPT_FILE (UINT64_C(1) << 23) /* -f, --file: the output file */
+#define KF_CLI_OPT_ANCHOR (UINT64_C(1) << 24)
+#define KF_CLI_OPT_NOW (UINT64_C(1) << 25)
+#define KF_CLI_OPT_CDS (UINT64_C(1) << 26)
+#define KF_CLI_OPT_TTL (UINT64_C(1) << 27)
+#define KF_CLI_OPT_KSK_FLAG (UINT64_C(1) << 28) /* --ksk as a switch (key dnskey) */
+#define KF_CLI_OPT_ALG (UINT64_C(1) << 29)
+#define KF_CLI_OPT_PREVIOUS (UINT64_C(1) << 30)
+#define KF_CLI_OPT_REFRESH (UINT64_C(1) << 31)
+#define KF_CLI_OPT_CERT (UINT64_C(1) << 32) /* --cert FILE */
+#define KF_CLI_OPT_KEY (UINT64_C(1) << 33)  /* --key KEY */
+#define KF_CLI_OPT_USAGE (UINT64_C(1) << 34)
+#define KF_CLI_OPT_SELECTOR (UINT64_C(1) << 35)
+#define KF_CLI_OPT_MTYPE (UINT64_C(1) << 36)
+#define KF_CLI_OPT_PORT (UINT64_C(1) << 37)
+#define KF_CLI_OPT_PROTO (UINT64_C(1) << 38)
+#define KF_CLI_OPT_HOST (UINT64_C(1) << 39)
+#define KF_CLI_OPT_EMAIL (UINT64_C(1) << 40)
 
 /* Most arguments a command takes; more is a usage error. */
 #define KF_CLI_MAX_POSITIONAL 4
@@ -78,6 +86,15 @@ struct kf_cli_args {
     const char *alg;
     const char *previous;
     const char *refresh;
+    const char *cert;
+    const char *key;
+    const char *usage;
+    const char *selector;
+    const char *mtype;
+    const char *port;
+    const char *proto;
+    const char *host;
+    const char *email;
     bool json;
     bool pss;
     bool nsec3;
@@ -98,7 +115,7 @@ struct kf_cli_args {
  * PIN_IN_ARGV (an option that would carry a PIN); the context names the option, never its
  * value.
  */
-KF_RESULT kf_cli_args_parse(int argc, char **argv, unsigned allowed, struct kf_cli_args *out);
+KF_RESULT kf_cli_args_parse(int argc, char **argv, uint64_t allowed, struct kf_cli_args *out);
 
 /** Check the number of arguments; @p names lists them for the message ("TOKEN-URI").
  *  Errors: INVALID_ARG. */

@@ -30,7 +30,7 @@ typedef kf_result (*kf_cli_run_fn)(const struct kf_cli_args *a);
 struct kf_cli_command {
     const char *group;    /* "token", "key" */
     const char *name;     /* "init", "gen", ... */
-    unsigned options;     /* enum kf_cli_opt mask */
+    uint64_t options;     /* KF_CLI_OPT_* mask */
     const char *synopsis; /* after "keyfort <group> <name> " */
     const char *summary;  /* one line */
     const char *help;     /* the options and arguments, one per line */
@@ -52,6 +52,9 @@ KF_RESULT kf_cli_cert_import(const struct kf_cli_args *a);
 KF_RESULT kf_cli_zone_sign(const struct kf_cli_args *a);
 KF_RESULT kf_cli_zone_verify(const struct kf_cli_args *a);
 KF_RESULT kf_cli_key_dnskey(const struct kf_cli_args *a);
+/* cmd_dane.c */
+KF_RESULT kf_cli_dane_tlsa(const struct kf_cli_args *a);
+KF_RESULT kf_cli_smimea_record(const struct kf_cli_args *a);
 /* cmd_sign.c */
 KF_RESULT kf_cli_key_sign(const struct kf_cli_args *a);
 

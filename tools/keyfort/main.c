@@ -247,6 +247,52 @@ static const struct kf_cli_command cli_commands[] = {
                 "  --threads N        verifying threads (default: the CPUs online)\n" CLI_HELP_HELP,
         .run = kf_cli_zone_verify,
     },
+    {
+        .group = "dane",
+        .name = "tlsa",
+        .options = KF_CLI_OPT_CERT | KF_CLI_OPT_KEY | KF_CLI_OPT_USAGE | KF_CLI_OPT_SELECTOR |
+                   KF_CLI_OPT_MTYPE | KF_CLI_OPT_PORT | KF_CLI_OPT_PROTO | KF_CLI_OPT_HOST |
+                   KF_CLI_OPT_TTL | KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "(--cert FILE | --key KEY) --host HOST [--port 25] [--proto tcp]\n"
+                    "       [--usage 3] [--selector 1] [--mtype 1] [--ttl N] [--pin-file F]",
+        .summary = "print the TLSA record of a server's certificate or key (RFC 6698, 7672)",
+        .help = "Print the TLSA record _PORT._PROTO.HOST for a certificate (PEM or DER) or for\n"
+                "a key (a pkcs11: URI or a key file: selector 1 only). Fields take numbers or\n"
+                "RFC 7218 mnemonics (DANE-EE, SPKI, SHA2-256, ...); the default 3 1 1 is what\n"
+                "RFC 7672 advises for SMTP servers.\n\n"
+                "Options:\n"
+                "  --cert FILE        the server's certificate\n"
+                "  --key KEY          or its key: pkcs11: URI or key file\n"
+                "  --host HOST        the server's name (the MX host)\n"
+                "  --port N           default 25\n"
+                "  --proto P          tcp (default), udp or sctp\n"
+                "  --usage U          0-3 or PKIX-TA, PKIX-EE, DANE-TA, DANE-EE (default 3)\n"
+                "  --selector S       0 Cert or 1 SPKI (default 1)\n"
+                "  --mtype M          0 Full, 1 SHA2-256 (default), 2 SHA2-512\n"
+                "  --ttl N            TTL of the record (default 3600)\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_dane_tlsa,
+    },
+    {
+        .group = "smimea",
+        .name = "record",
+        .options = KF_CLI_OPT_EMAIL | KF_CLI_OPT_CERT | KF_CLI_OPT_USAGE | KF_CLI_OPT_SELECTOR |
+                   KF_CLI_OPT_MTYPE | KF_CLI_OPT_TTL,
+        .synopsis = "--email ADDRESS --cert FILE [--usage 3] [--selector 0] [--mtype 0] [--ttl N]",
+        .summary = "print the SMIMEA record of a user's certificate (RFC 8162)",
+        .help = "Print the SMIMEA record of an e-mail address's certificate at its RFC 8162\n"
+                "owner name: SHA2-256 of the local part, first 28 octets in hex, then\n"
+                "_smimecert and the domain. `keyfort smimea --email ...` is the same command.\n"
+                "The local part must be non-empty printable ASCII.\n\n"
+                "Options:\n"
+                "  --email ADDRESS    the user's address\n"
+                "  --cert FILE        the user's certificate, PEM or DER\n"
+                "  --usage U          default 3 (DANE-EE)\n"
+                "  --selector S       default 0 (Cert: the whole certificate)\n"
+                "  --mtype M          default 0 (Full)\n"
+                "  --ttl N            TTL of the record (default 3600)\n" CLI_HELP_HELP,
+        .run = kf_cli_smimea_record,
+    },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -435,6 +481,10 @@ int main(int argc, char **argv)
     if (cli_is_help(argv[2])) {
         cli_help_group(stdout, group);
         return kf_ok(cli_flush_stdout()) ? KF_CLI_EXIT_OK : KF_CLI_EXIT_RESOURCE;
+    }
+    if (strcmp(group, "smimea") == 0 && argv[2][0] == '-') {
+        /* `keyfort smimea --email ...`: the record command without its name (issue 6's form). */
+        return cli_run(cli_find("smimea", "record"), argc - 1, argv + 1);
     }
     const struct kf_cli_command *c = cli_find(group, argv[2]);
     if (c == NULL) {
