@@ -56,6 +56,10 @@ const char *kf_dane_field_name(enum kf_dane_field field, uint8_t value);
 KF_RESULT kf_dane_rdata(X509 *cert, EVP_PKEY *pub, uint8_t usage, uint8_t selector, uint8_t mtype,
                         struct kf_buf *out);
 
+/** A host or domain name as mail systems write it: letters, digits and inner hyphens, labels
+ *  of 1-63, at most 253 octets, an optional trailing dot. */
+bool kf_dane_hostname_ok(const char *host);
+
 /**
  * The TLSA owner "_PORT._PROTO.HOST." (RFC 6698 s3) as presentation text into @p out.
  * @p proto is tcp, udp or sctp; @p host a host name (a trailing dot optional).

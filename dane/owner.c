@@ -7,7 +7,7 @@
 
 /* A host or domain name as a mail system writes it: LDH labels of 1..63, 253 octets in all,
  * an optional trailing dot. (Underscore labels belong to the record owners built here.) */
-static bool owner_host_ok(const char *h)
+bool kf_dane_hostname_ok(const char *h)
 {
     size_t n = strlen(h);
     if (n > 0 && h[n - 1] == '.') {
@@ -59,7 +59,7 @@ kf_result kf_dane_tlsa_owner(const char *port, const char *proto, const char *ho
         kf_err_note_context("protocol '%s': expected tcp, udp or sctp", proto);
         KF_BAIL(KF_ERR_INVALID_ARG);
     }
-    if (!owner_host_ok(host)) {
+    if (!kf_dane_hostname_ok(host)) {
         kf_err_note_context("host '%s' is not a host name", host);
         KF_BAIL(KF_ERR_INVALID_ARG);
     }
@@ -101,7 +101,7 @@ kf_result kf_dane_smimea_owner(const char *email, char *out, size_t cap)
         }
     }
     const char *domain = at + 1;
-    if (!owner_host_ok(domain)) {
+    if (!kf_dane_hostname_ok(domain)) {
         kf_err_note_context("'%s': '%s' is not a domain name", email, domain);
         KF_BAIL(KF_ERR_INVALID_ARG);
     }

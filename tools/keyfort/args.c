@@ -56,6 +56,11 @@ static const struct args_spec args_table[] = {
     { "proto", KF_CLI_OPT_PROTO, true, 0 },
     { "host", KF_CLI_OPT_HOST, true, 0 },
     { "email", KF_CLI_OPT_EMAIL, true, 0 },
+    { "domain", KF_CLI_OPT_DOMAIN, true, 0 },
+    { "mx", KF_CLI_OPT_MX, true, 0 },
+    { "dkim-key", KF_CLI_OPT_DKIM_KEY, true, 0 },
+    { "dkim-selector", KF_CLI_OPT_DKIM_SELECTOR, true, 0 },
+    { "rua", KF_CLI_OPT_RUA, true, 0 },
     { NULL, 0, false, 0 },
 };
 
@@ -183,6 +188,16 @@ static const char **args_slot(struct kf_cli_args *a, uint64_t flag)
         return &a->host;
     case KF_CLI_OPT_EMAIL:
         return &a->email;
+    case KF_CLI_OPT_DOMAIN:
+        return &a->domain;
+    case KF_CLI_OPT_MX:
+        return &a->mx;
+    case KF_CLI_OPT_DKIM_KEY:
+        return &a->dkim_key;
+    case KF_CLI_OPT_DKIM_SELECTOR:
+        return &a->dkim_selector;
+    case KF_CLI_OPT_RUA:
+        return &a->rua;
     default:
         return NULL;
     }

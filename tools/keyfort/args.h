@@ -55,6 +55,11 @@
 #define KF_CLI_OPT_PROTO (UINT64_C(1) << 38)
 #define KF_CLI_OPT_HOST (UINT64_C(1) << 39)
 #define KF_CLI_OPT_EMAIL (UINT64_C(1) << 40)
+#define KF_CLI_OPT_DOMAIN (UINT64_C(1) << 41)
+#define KF_CLI_OPT_MX (UINT64_C(1) << 42)
+#define KF_CLI_OPT_DKIM_KEY (UINT64_C(1) << 43)
+#define KF_CLI_OPT_DKIM_SELECTOR (UINT64_C(1) << 44)
+#define KF_CLI_OPT_RUA (UINT64_C(1) << 45)
 
 /* Most arguments a command takes; more is a usage error. */
 #define KF_CLI_MAX_POSITIONAL 4
@@ -95,6 +100,11 @@ struct kf_cli_args {
     const char *proto;
     const char *host;
     const char *email;
+    const char *domain;
+    const char *mx;
+    const char *dkim_key;
+    const char *dkim_selector;
+    const char *rua;
     bool json;
     bool pss;
     bool nsec3;

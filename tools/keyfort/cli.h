@@ -55,6 +55,8 @@ KF_RESULT kf_cli_key_dnskey(const struct kf_cli_args *a);
 /* cmd_dane.c */
 KF_RESULT kf_cli_dane_tlsa(const struct kf_cli_args *a);
 KF_RESULT kf_cli_smimea_record(const struct kf_cli_args *a);
+/* cmd_mail.c */
+KF_RESULT kf_cli_mail_policy(const struct kf_cli_args *a);
 /* cmd_sign.c */
 KF_RESULT kf_cli_key_sign(const struct kf_cli_args *a);
 

@@ -293,6 +293,28 @@ static const struct kf_cli_command cli_commands[] = {
                 "  --ttl N            TTL of the record (default 3600)\n" CLI_HELP_HELP,
         .run = kf_cli_smimea_record,
     },
+    {
+        .group = "mail",
+        .name = "policy",
+        .options = KF_CLI_OPT_DOMAIN | KF_CLI_OPT_MX | KF_CLI_OPT_DKIM_KEY |
+                   KF_CLI_OPT_DKIM_SELECTOR | KF_CLI_OPT_RUA | KF_CLI_OPT_PIN_FILE |
+                   KF_CLI_OPT_MODULE,
+        .synopsis = "--domain D --mx HOST [--dkim-key KEY [--dkim-selector S]] [--rua ADDR]\n"
+                    "       [--pin-file F] [--module M]",
+        .summary = "print the MX, SPF, DMARC and DKIM records of a mail domain",
+        .help = "Print the records a mail domain publishes in its signed zone: MX 10 HOST;\n"
+                "SPF \"v=spf1 mx -all\" (only the MX hosts send); DMARC p=reject with strict\n"
+                "alignment and aggregate reports to --rua (default dmarc-reports@D); and with\n"
+                "--dkim-key the DKIM key record S._domainkey.D (RSA, or Ed25519 per RFC 8463).\n\n"
+                "Options:\n"
+                "  --domain D         the mail domain\n"
+                "  --mx HOST          its mail exchanger\n"
+                "  --dkim-key KEY     DKIM signing key: pkcs11: URI or key file\n"
+                "  --dkim-selector S  DKIM selector (default kf1)\n"
+                "  --rua ADDR         where DMARC aggregate reports go\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_mail_policy,
+    },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))

@@ -1,0 +1,202 @@
+/* tests/dnssec/test_mail_records.c - keyfort dane tlsa, smimea and mail policy, end to end:
+ * the TLSA data of a certificate and of a token key agree with OpenSSL's own encoding, the
+ * SMIMEA owner is RFC 8162's, the policy records sign into a zone peers accept, and bad input
+ * fails before anything is printed. */
+#include "tests/provider/ossl_cli.h"
+
+#include <criterion/criterion.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+TestSuite(mail_records, .init = prov_init, .fini = prov_fini, .timeout = 300);
+
+static int mr_exit(const struct run *r)
+{
+    cr_assert(!r->timed_out && WIFEXITED(r->status), "%s: no normal exit", r->what);
+    return WEXITSTATUS(r->status);
+}
+
+/* Runs of spaces and tabs as one space: the record printer aligns columns. */
+static void mr_squash(char *s)
+{
+    char *w = s;
+    for (char *p = s; *p != '\0'; p++) {
+        bool blank = *p == ' ' || *p == '\t';
+        if (blank && w > s && w[-1] == ' ') {
+            continue;
+        }
+        *w++ = blank ? ' ' : *p;
+    }
+    *w = '\0';
+}
+
+/* Upper-case hex of SHA-256 over the DER SubjectPublicKeyInfo of a PEM public key or cert. */
+static void mr_spki_sha256(const char *pem_path, bool is_cert, char *hex)
+{
+    FILE *f = fopen(pem_path, "r");
+    cr_assert_not_null(f);
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    if (is_cert) {
+        x = PEM_read_X509(f, NULL, NULL, NULL);
+        cr_assert_not_null(x);
+        k = X509_get_pubkey(x);
+    } else {
+        k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    }
+    fclose(f);
+    cr_assert_not_null(k);
+    uint8_t *der = NULL;
+    int n = i2d_PUBKEY(k, &der);
+    uint8_t h[32];
+    unsigned hl = 0;
+    cr_assert_eq(EVP_Digest(der, (size_t)n, h, &hl, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++) {
+        sprintf(hex + 2 * i, "%02X", h[i]);
+    }
+    OPENSSL_free(der);
+    EVP_PKEY_free(k);
+    X509_free(x);
+}
+
+Test(mail_records, tlsa_from_certificate_and_token_key)
+{
+    char crt[400];
+    char key[400];
+    tmp_path(crt, sizeof(crt), "mx.crt");
+    tmp_path(key, sizeof(key), "mx.key");
+    struct run r;
+    OSSL(&r, ORDER_NONE, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=mx.example.com", "-days", "2");
+    expect_ok(&r);
+    run_free(&r);
+    char want[65];
+    mr_spki_sha256(crt, true, want);
+    KEYFORT(&r, "dane", "tlsa", "--cert", crt, "--host", "mx.example.com");
+    expect_ok(&r);
+    mr_squash(r.out);
+    char line[256];
+    snprintf(line, sizeof(line), "_25._tcp.mx.example.com. 3600 TLSA 3 1 1 %s\n", want);
+    cr_assert(strstr(r.out, line) != NULL, "got: %s\nwant: %s", r.out, line);
+    run_free(&r);
+    /* Mnemonics and a full certificate: "DANE-TA Cert Full" is "2 0 0" and the DER. */
+    KEYFORT(&r, "dane", "tlsa", "--cert", crt, "--host", "mx.example.com", "--port", "465",
+            "--usage", "DANE-TA", "--selector", "Cert", "--mtype", "Full");
+    expect_ok(&r);
+    mr_squash(r.out);
+    cr_assert_not_null(strstr(r.out, "_465._tcp.mx.example.com. 3600 TLSA 2 0 0 3082"), "%s",
+                       r.out);
+    run_free(&r);
+
+    /* A key on the token: its TLSA data is the hash of the public key keyfort key pub prints. */
+    char uri[1024];
+    char pub[400];
+    gen_key("p256", "mx-tls");
+    key_uri(uri, sizeof(uri), "mx-tls");
+    tmp_path(pub, sizeof(pub), "mx-tls.pub");
+    KEYFORT(&r, "key", "pub", "--pin-file", tok.pin_file, uri);
+    expect_ok(&r);
+    write_file(pub, r.out, r.out_len);
+    run_free(&r);
+    mr_spki_sha256(pub, false, want);
+    KEYFORT(&r, "dane", "tlsa", "--key", uri, "--host", "mx.example.com");
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, want), "%s does not hold %s", r.out, want);
+    assert_no_pin(r.out, r.out_len, "stdout", r.what);
+    run_free(&r);
+    /* Not a certificate: exit 3, nothing on stdout. */
+    KEYFORT(&r, "dane", "tlsa", "--cert", pub, "--host", "mx.example.com");
+    cr_assert_eq(mr_exit(&r), 3, "%s", r.err);
+    cr_assert_eq(r.out_len, 0);
+    cr_assert_not_null(strstr(r.err, "holds no PEM or DER certificate"), "%s", r.err);
+    run_free(&r);
+}
+
+Test(mail_records, smimea_owner_and_bad_addresses)
+{
+    char crt[400];
+    char key[400];
+    tmp_path(crt, sizeof(crt), "hugh.crt");
+    tmp_path(key, sizeof(key), "hugh.key");
+    struct run r;
+    OSSL(&r, ORDER_NONE, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out",
+         crt, "-subj", "/CN=hugh", "-days", "2");
+    expect_ok(&r);
+    run_free(&r);
+    KEYFORT(&r, "smimea", "--email", "hugh@example.com", "--cert", crt);
+    expect_ok(&r);
+    mr_squash(r.out);
+    /* RFC 8162 s3's example owner; 3 0 0 and the certificate's DER by default. */
+    static const char want[] = "c93f1e400f26708f98cb19d936620da35eec8f72e57f9eec01c1afd6"
+                               "._smimecert.example.com. 3600 SMIMEA 3 0 0 30";
+    cr_assert_eq(strncmp(r.out, want, strlen(want)), 0, "%s", r.out);
+    run_free(&r);
+    static const char *const bad[] = { "@example.com", "h\xc3\xa9@example.com", "hugh",
+                                       "hugh@exa mple.com" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        KEYFORT(&r, "smimea", "record", "--email", bad[i], "--cert", crt);
+        cr_assert_eq(mr_exit(&r), 2, "%s: %s", bad[i], r.err);
+        cr_assert_eq(r.out_len, 0);
+        run_free(&r);
+    }
+}
+
+Test(mail_records, policy_records_sign_and_verify)
+{
+    char rsa[400];
+    char ec[400];
+    char zone[400];
+    char signed_zone[400];
+    tmp_path(rsa, sizeof(rsa), "dkim.pem");
+    tmp_path(ec, sizeof(ec), "ec.pem");
+    tmp_path(zone, sizeof(zone), "policy.zone");
+    tmp_path(signed_zone, sizeof(signed_zone), "policy.signed");
+    struct run r;
+    OSSL(&r, ORDER_NONE, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+         rsa);
+    expect_ok(&r);
+    run_free(&r);
+    OSSL(&r, ORDER_NONE, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-out", ec);
+    expect_ok(&r);
+    run_free(&r);
+    /* ECDSA is no DKIM algorithm: refused before any record is printed. */
+    KEYFORT(&r, "mail", "policy", "--domain", "example-a.test", "--mx", "mx.example-a.test",
+            "--dkim-key", ec);
+    cr_assert_eq(mr_exit(&r), 2, "%s", r.err);
+    cr_assert_eq(r.out_len, 0, "nothing half-printed: %s", r.out);
+    run_free(&r);
+    KEYFORT(&r, "mail", "policy", "--domain", "example-a.test", "--mx", "mx.example-a.test",
+            "--dkim-key", rsa);
+    expect_ok(&r);
+    char *records = strdup(r.out);
+    mr_squash(r.out);
+    cr_assert_not_null(strstr(r.out, "example-a.test. 3600 MX 10 mx.example-a.test.\n"), "%s",
+                       r.out);
+    cr_assert_not_null(strstr(r.out, "\"v=spf1 mx -all\""));
+    cr_assert_not_null(strstr(r.out,
+                              "_dmarc.example-a.test. 3600 TXT \"v=DMARC1; p=reject; adkim=s; "
+                              "aspf=s; rua=mailto:dmarc-reports@example-a.test\""));
+    cr_assert_not_null(strstr(r.out, "kf1._domainkey.example-a.test. 3600 TXT \"v=DKIM1; "
+                                     "k=rsa; p=MIIBIjAN"));
+    /* An RSA-2048 key's record is longer than 255 octets: split into two strings. */
+    cr_assert_not_null(strstr(strstr(r.out, "_domainkey"), "\" \""), "%s", r.out);
+    char text[8192];
+    snprintf(text, sizeof(text),
+             "$ORIGIN example-a.test.\n@ 3600 SOA ns hostmaster 1 7200 3600 1209600 300\n"
+             "@ NS ns\nns A 192.0.2.53\nmx A 192.0.2.25\n%s",
+             records);
+    free(records);
+    write_file(zone, text, strlen(text));
+    run_free(&r);
+    KEYFORT(&r, "zone", "sign", "-o", "example-a.test.", "--csk", rsa, zone, "-f", signed_zone);
+    expect_ok(&r);
+    run_free(&r);
+    struct args a = { 0 };
+    ARGS_ADD_LIST(&a, "ldns-verify-zone", signed_zone);
+    run_args(&a, NULL, &r);
+    expect_ok(&r);
+    run_free(&r);
+}
