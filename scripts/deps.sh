@@ -28,6 +28,8 @@ readonly KF_PACKAGES=(
     opensc             # pkcs11-tool: an independent PKCS#11 client for tests and the demo
     libcriterion-dev   # unit and hsm tests (cmake/kf_test.cmake)
     libengine-pkcs11-openssl # engine_pkcs11: the peer baseline of tests/provider and perf/
+    libunbound-dev     # validated DNS lookups for DANE and SMIMEA (dane/lookup.c)
+    libevent-dev       # libunbound's pkg-config file requires libevent's
     libknot-dev        # libzscanner (zone files in) and libknot (record text out) for dnssec/
     ldnsutils          # ldns-signzone / ldns-verify-zone: DNSSEC interop peers
     bind9-utils        # dnssec-signzone / dnssec-verify: DNSSEC interop peers

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -118,4 +119,86 @@ Test(resolver, unbound_validates_keyfort_zone)
     res_query("www.kf-test.example.", "A", "rcode=SERVFAIL");
     /* And the untouched name in the same zone still validates. */
     res_query("mx.kf-test.example.", "A", "rcode=NOERROR ad=1");
+}
+
+/* keyfort smimea lookup through the same chain: the certificate comes back only when the
+ * answer validates; a removed record is "no validated certificate", a tampered one bogus, and
+ * neither falls back to anything. */
+Test(resolver, smimea_lookup_validated_only)
+{
+    char in[400];
+    char out[400];
+    char anchor[400];
+    char crt[400];
+    char key[400];
+    char ksk[1024];
+    tmp_path(in, sizeof(in), "in.zone");
+    tmp_path(out, sizeof(out), "signed.zone");
+    tmp_path(anchor, sizeof(anchor), "anchor.ds");
+    tmp_path(crt, sizeof(crt), "hugh.crt");
+    tmp_path(key, sizeof(key), "hugh.key");
+    struct run r;
+    OSSL(&r, ORDER_NONE, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out",
+         crt, "-subj", "/CN=hugh@kf-test.example", "-days", "2");
+    expect_ok(&r);
+    run_free(&r);
+    KEYFORT(&r, "smimea", "--email", "hugh@kf-test.example", "--cert", crt);
+    expect_ok(&r);
+    char zone[8192];
+    snprintf(zone, sizeof(zone), "%s%s", res_zone, r.out);
+    write_file(in, zone, strlen(zone));
+    run_free(&r);
+    gen_key("p256", "csk");
+    key_uri(ksk, sizeof(ksk), "csk");
+    KEYFORT(&r, "zone", "sign", "-o", "kf-test.example.", "--csk", ksk, "--nsec3", in, "-f", out);
+    expect_ok(&r);
+    run_free(&r);
+    KEYFORT(&r, "key", "dnskey", "--origin", "kf-test.example.", "--ksk", ksk);
+    expect_ok(&r);
+    write_file(anchor, r.out, r.out_len);
+    run_free(&r);
+    res_cmd(&r, "start", "kf-test.example.", out, anchor, NULL);
+    expect_ok(&r);
+    char port[32] = "";
+    const char *p = strstr(r.out, "resolver_port=");
+    cr_assert_not_null(p);
+    snprintf(port, sizeof(port), "127.0.0.1@%d", atoi(p + 14));
+    run_free(&r);
+
+    KEYFORT(&r, "smimea", "lookup", "--anchor", anchor, "--resolver", port, "hugh@kf-test.example");
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, "# secure: 1 SMIMEA record at c93f1e"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "subject /CN=hugh@kf-test.example"), "%s", r.out);
+    /* The PEM that came back is the certificate that went in. */
+    size_t crt_len = 0;
+    char *pem = (char *)read_file(crt, &crt_len);
+    cr_assert_not_null(strstr(r.out, pem), "the looked-up certificate differs");
+    free(pem);
+    run_free(&r);
+
+    KEYFORT(&r, "smimea", "lookup", "--anchor", anchor, "--resolver", port,
+            "nobody@kf-test.example");
+    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 8, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "no validated certificate"), "%s", r.err);
+    cr_assert_eq(r.out_len, 0);
+    run_free(&r);
+
+    /* The record's certificate changed after signing: bogus, exit 8, nothing printed. */
+    size_t len = 0;
+    char *text = (char *)read_file(out, &len);
+    char *rec = strstr(text, "SMIMEA\t3 0 0 ");
+    cr_assert_not_null(rec);
+    rec[40] = rec[40] == 'A' ? 'B' : 'A';
+    char tampered[400];
+    tmp_path(tampered, sizeof(tampered), "tampered.zone");
+    write_file(tampered, text, len);
+    free(text);
+    res_cmd(&r, "reload", tampered, NULL, NULL, NULL);
+    expect_ok(&r);
+    run_free(&r);
+    KEYFORT(&r, "smimea", "lookup", "--anchor", anchor, "--resolver", port, "hugh@kf-test.example");
+    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 8, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "bogus"), "%s", r.err);
+    cr_assert_eq(r.out_len, 0, "nothing printed for a bogus answer: %s", r.out);
+    run_free(&r);
 }

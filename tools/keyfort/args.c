@@ -61,6 +61,7 @@ static const struct args_spec args_table[] = {
     { "dkim-key", KF_CLI_OPT_DKIM_KEY, true, 0 },
     { "dkim-selector", KF_CLI_OPT_DKIM_SELECTOR, true, 0 },
     { "rua", KF_CLI_OPT_RUA, true, 0 },
+    { "resolver", KF_CLI_OPT_RESOLVER, true, 0 },
     { NULL, 0, false, 0 },
 };
 
@@ -198,6 +199,8 @@ static const char **args_slot(struct kf_cli_args *a, uint64_t flag)
         return &a->dkim_selector;
     case KF_CLI_OPT_RUA:
         return &a->rua;
+    case KF_CLI_OPT_RESOLVER:
+        return &a->resolver;
     default:
         return NULL;
     }

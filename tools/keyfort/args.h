@@ -60,6 +60,7 @@
 #define KF_CLI_OPT_DKIM_KEY (UINT64_C(1) << 43)
 #define KF_CLI_OPT_DKIM_SELECTOR (UINT64_C(1) << 44)
 #define KF_CLI_OPT_RUA (UINT64_C(1) << 45)
+#define KF_CLI_OPT_RESOLVER (UINT64_C(1) << 46)
 
 /* Most arguments a command takes; more is a usage error. */
 #define KF_CLI_MAX_POSITIONAL 4
@@ -105,6 +106,7 @@ struct kf_cli_args {
     const char *dkim_key;
     const char *dkim_selector;
     const char *rua;
+    const char *resolver;
     bool json;
     bool pss;
     bool nsec3;

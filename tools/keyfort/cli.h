@@ -23,6 +23,7 @@ enum kf_cli_exit {
     KF_CLI_EXIT_CRYPTO = 5,
     KF_CLI_EXIT_RESOURCE = 6,
     KF_CLI_EXIT_BOGUS = 7, /* zone verify: the zone's DNSSEC data is bogus */
+    KF_CLI_EXIT_DNS = 8,   /* a validated lookup: bogus, insecure, no data or no answer */
 };
 
 typedef kf_result (*kf_cli_run_fn)(const struct kf_cli_args *a);
@@ -55,6 +56,7 @@ KF_RESULT kf_cli_key_dnskey(const struct kf_cli_args *a);
 /* cmd_dane.c */
 KF_RESULT kf_cli_dane_tlsa(const struct kf_cli_args *a);
 KF_RESULT kf_cli_smimea_record(const struct kf_cli_args *a);
+KF_RESULT kf_cli_smimea_lookup(const struct kf_cli_args *a);
 /* cmd_mail.c */
 KF_RESULT kf_cli_mail_policy(const struct kf_cli_args *a);
 /* cmd_sign.c */

@@ -1,9 +1,11 @@
 /* tools/keyfort/cmd_dane.c - keyfort dane tlsa and keyfort smimea record: the TLSA record of a
  * mail server's certificate or token key, and the SMIMEA record of a user's certificate. */
 #include "dane/dane.h"
+#include "dane/lookup.h"
 #include "dnssec/dnssec.h"
 #include "tools/keyfort/cli.h"
 #include "tools/keyfort/ossl.h"
+#include "tools/keyfort/out.h"
 #include "tools/keyfort/uri.h"
 
 #include <openssl/err.h>
@@ -147,5 +149,86 @@ kf_result kf_cli_smimea_record(const struct kf_cli_args *a)
     }
     free(b.data); /* a public certificate: no wipe */
     X509_free(cert);
+    return r;
+}
+
+/* Print the certificates of secure SMIMEA records (selector 0, matching type 0: the record
+ * holds the certificate itself); records that hold only a hash are listed as such. */
+static KF_RESULT cli_smimea_print(const char *owner, const struct kf_dane_answer *ans)
+{
+    size_t certs = 0;
+    printf("# secure: %zu SMIMEA record%s at %s\n", ans->n, ans->n == 1 ? "" : "s", owner);
+    for (size_t i = 0; i < ans->n; i++) {
+        const uint8_t *rd = ans->rdata[i];
+        if (ans->len[i] < 4) {
+            printf("# record %zu: malformed (%zu octets)\n", i + 1, ans->len[i]);
+            continue;
+        }
+        if (rd[1] != KF_DANE_SEL_CERT || rd[2] != KF_DANE_FULL) {
+            printf("# record %zu: %u %u %u holds a hash, not a certificate\n", i + 1, rd[0], rd[1],
+                   rd[2]);
+            continue;
+        }
+        const unsigned char *p = rd + 3;
+        X509 *x = d2i_X509(NULL, &p, (long)(ans->len[i] - 3));
+        if (x == NULL || p != rd + ans->len[i]) {
+            ERR_clear_error();
+            X509_free(x);
+            printf("# record %zu: not a DER certificate\n", i + 1);
+            continue;
+        }
+        char subject[256];
+        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+        printf("# record %zu: usage %u, subject ", i + 1, rd[0]);
+        kf_cli_text_safe(stdout, subject);
+        fputc('\n', stdout);
+        PEM_write_X509(stdout, x);
+        X509_free(x);
+        certs++;
+    }
+    if (certs == 0) {
+        kf_err_note_context("no validated certificate: the SMIMEA records at %s hold none", owner);
+        KF_BAIL(KF_ERR_DNS_NO_DATA);
+    }
+    return KF_OK;
+}
+
+kf_result kf_cli_smimea_lookup(const struct kf_cli_args *a)
+{
+    KF_GUARD(kf_cli_args_expect(a, 1, 1, "ADDRESS"));
+    if (a->anchor == NULL) {
+        return kf_cli_usage_error("missing --anchor FILE: without a trust anchor nothing can "
+                                  "be validated");
+    }
+    char owner[600];
+    KF_GUARD(kf_dane_smimea_owner(a->pos[0], owner, sizeof(owner)));
+    struct kf_dane_resolver *res = NULL;
+    KF_GUARD(kf_dane_resolver_new(a->resolver, a->anchor, &res));
+    struct kf_dane_answer ans;
+    kf_result r = kf_dane_resolve(res, owner, 53 /* SMIMEA */, &ans);
+    if (kf_ok(r)) {
+        if (ans.security == KF_DANE_BOGUS) {
+            kf_err_record(KF_ERR_DNS_BOGUS, __FILE__, __LINE__, __func__);
+            kf_err_note_context("no validated certificate: %s: %s", owner,
+                                ans.why[0] != '\0' ? ans.why : "validation failed");
+            r = (kf_result){ KF_ERR_DNS_BOGUS };
+        } else if (ans.security == KF_DANE_INSECURE) {
+            kf_err_record(KF_ERR_DNS_INSECURE, __FILE__, __LINE__, __func__);
+            kf_err_note_context("no validated certificate: %s is not DNSSEC-signed "
+                                "(check the trust anchor)",
+                                owner);
+            r = (kf_result){ KF_ERR_DNS_INSECURE };
+        } else if (ans.n == 0) {
+            kf_err_record(KF_ERR_DNS_NO_DATA, __FILE__, __LINE__, __func__);
+            kf_err_note_context("no validated certificate: no SMIMEA record at %s (%s, proven "
+                                "by DNSSEC)",
+                                owner, ans.nxdomain ? "no such name" : "no such record");
+            r = (kf_result){ KF_ERR_DNS_NO_DATA };
+        } else {
+            r = cli_smimea_print(owner, &ans);
+        }
+        kf_dane_answer_cleanup(&ans);
+    }
+    kf_dane_resolver_free(res);
     return r;
 }

@@ -294,6 +294,21 @@ static const struct kf_cli_command cli_commands[] = {
         .run = kf_cli_smimea_record,
     },
     {
+        .group = "smimea",
+        .name = "lookup",
+        .options = KF_CLI_OPT_RESOLVER | KF_CLI_OPT_ANCHOR,
+        .synopsis = "--anchor FILE [--resolver ADDR[@PORT]] ADDRESS",
+        .summary = "print the certificates a validated SMIMEA lookup finds (RFC 8162)",
+        .help = "Look up the SMIMEA records of ADDRESS through a resolver (default: those of\n"
+                "/etc/resolv.conf), validate the answer from the trust anchor, and print each\n"
+                "certificate as PEM after a '# record' comment. An answer that is bogus,\n"
+                "insecure or empty is an error (no validated certificate), never a fallback.\n\n"
+                "Options:\n"
+                "  --anchor FILE      DS or DNSKEY records of the trust anchor (zone-file form)\n"
+                "  --resolver A[@P]   the resolver to ask (e.g. 127.0.0.1@5353)\n" CLI_HELP_HELP,
+        .run = kf_cli_smimea_lookup,
+    },
+    {
         .group = "mail",
         .name = "policy",
         .options = KF_CLI_OPT_DOMAIN | KF_CLI_OPT_MX | KF_CLI_OPT_DKIM_KEY |
@@ -335,7 +350,8 @@ static const char cli_help_tail[] =
     "     ambiguous URI, an operation the token refused\n"
     "  5  crypto: a software cryptographic operation failed\n"
     "  6  system: out of memory, a file that cannot be opened or written, no terminal\n"
-    "  7  zone verify: the zone is bogus (each problem is listed on standard output)\n";
+    "  7  zone verify: the zone is bogus (each problem is listed on standard output)\n"
+    "  8  DNS: a lookup whose answer is bogus, insecure or missing, or no answer at all\n";
 
 static void cli_help_main(FILE *f)
 {
@@ -392,6 +408,10 @@ static int cli_exit_code(kf_result r)
 {
     if (r.code == KF_ERR_ZONE_BOGUS) {
         return KF_CLI_EXIT_BOGUS;
+    }
+    if (r.code == KF_ERR_DNS_BOGUS || r.code == KF_ERR_DNS_INSECURE ||
+        r.code == KF_ERR_DNS_NO_DATA || r.code == KF_ERR_DNS_LOOKUP) {
+        return KF_CLI_EXIT_DNS;
     }
     switch (kf_err_class_of(r.code)) {
     case KF_CLASS_OK:
@@ -504,7 +524,7 @@ int main(int argc, char **argv)
         cli_help_group(stdout, group);
         return kf_ok(cli_flush_stdout()) ? KF_CLI_EXIT_OK : KF_CLI_EXIT_RESOURCE;
     }
-    if (strcmp(group, "smimea") == 0 && argv[2][0] == '-') {
+    if (strcmp(group, "smimea") == 0 && argv[2][0] == '-' && !cli_is_help(argv[2])) {
         /* `keyfort smimea --email ...`: the record command without its name (issue 6's form). */
         return cli_run(cli_find("smimea", "record"), argc - 1, argv + 1);
     }
