@@ -200,3 +200,72 @@ Test(mail_records, policy_records_sign_and_verify)
     expect_ok(&r);
     run_free(&r);
 }
+
+/* S/MIME with the key on the token: sign, verify (a changed message fails), encrypt to the
+ * certificate, decrypt on the token; openssl cms agrees on the signature. */
+Test(mail_records, smime_with_token_key)
+{
+    char uri[1024];
+    char crt[400];
+    char msg[400];
+    char sig[400];
+    char bad[400];
+    char enc[400];
+    char dec[400];
+    char content[400];
+    gen_key("p256", "alice");
+    key_uri(uri, sizeof(uri), "alice");
+    tmp_path(crt, sizeof(crt), "alice.crt");
+    tmp_path(msg, sizeof(msg), "msg.txt");
+    tmp_path(sig, sizeof(sig), "msg.signed");
+    tmp_path(bad, sizeof(bad), "msg.bad");
+    tmp_path(enc, sizeof(enc), "msg.enc");
+    tmp_path(dec, sizeof(dec), "msg.dec");
+    tmp_path(content, sizeof(content), "content.txt");
+    struct run r;
+    OSSL(&r, ORDER_KEYFORT_FIRST, "req", "-new", "-x509", "-key", uri, "-subj",
+         "/CN=alice@example-a.test", "-days", "2", "-out", crt);
+    expect_ok(&r);
+    run_free(&r);
+    static const char text[] = "Subject: hello\r\n\r\nHi Bob.\r\n";
+    write_file(msg, text, strlen(text));
+    KEYFORT(&r, "smime", "sign", "--key", uri, "--cert", crt, "--in", msg, "--out", sig);
+    expect_ok(&r);
+    assert_no_pin(r.err, r.err_len, "stderr", r.what);
+    run_free(&r);
+    KEYFORT(&r, "smime", "verify", "--cert", crt, "--in", sig, "--out", content);
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.err, "verified: signed by /CN=alice@example-a.test, certificate "
+                                     "from the certificate file"),
+                       "%s", r.err);
+    run_free(&r);
+    size_t len = 0;
+    char *got = (char *)read_file(content, &len);
+    cr_assert_not_null(strstr(got, "Hi Bob."));
+    free(got);
+    OSSL(&r, ORDER_NONE, "cms", "-verify", "-in", sig, "-noverify", "-certfile", crt, "-out",
+         "/dev/null");
+    expect_ok(&r);
+    run_free(&r);
+    /* One changed letter in the signed text. */
+    char *signed_text = (char *)read_file(sig, &len);
+    char *hi = strstr(signed_text, "Hi Bob.");
+    cr_assert_not_null(hi);
+    hi[5] = 'd';
+    write_file(bad, signed_text, len);
+    free(signed_text);
+    KEYFORT(&r, "smime", "verify", "--cert", crt, "--in", bad, "--out", content);
+    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 5, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "signature did not verify"), "%s", r.err);
+    run_free(&r);
+    /* Encrypt to the P-256 certificate (key agreement), decrypt on the token. */
+    KEYFORT(&r, "smime", "encrypt", "--cert", crt, "--in", msg, "--out", enc);
+    expect_ok(&r);
+    run_free(&r);
+    KEYFORT(&r, "smime", "decrypt", "--key", uri, "--cert", crt, "--in", enc, "--out", dec);
+    expect_ok(&r);
+    run_free(&r);
+    got = (char *)read_file(dec, &len);
+    cr_assert(len == strlen(text) && memcmp(got, text, len) == 0, "decrypted: %.*s", (int)len, got);
+    free(got);
+}

@@ -138,8 +138,8 @@ Test(resolver, smimea_lookup_validated_only)
     tmp_path(crt, sizeof(crt), "hugh.crt");
     tmp_path(key, sizeof(key), "hugh.key");
     struct run r;
-    OSSL(&r, ORDER_NONE, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out",
-         crt, "-subj", "/CN=hugh@kf-test.example", "-days", "2");
+    OSSL(&r, ORDER_NONE, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=hugh@kf-test.example", "-days", "2");
     expect_ok(&r);
     run_free(&r);
     KEYFORT(&r, "smimea", "--email", "hugh@kf-test.example", "--cert", crt);
@@ -174,6 +174,30 @@ Test(resolver, smimea_lookup_validated_only)
     char *pem = (char *)read_file(crt, &crt_len);
     cr_assert_not_null(strstr(r.out, pem), "the looked-up certificate differs");
     free(pem);
+    run_free(&r);
+
+    /* A message signed with hugh's key verifies against the SMIMEA certificate. */
+    char msg[400];
+    char sig[400];
+    tmp_path(msg, sizeof(msg), "msg.txt");
+    tmp_path(sig, sizeof(sig), "msg.signed");
+    write_file(msg, "Hi.\r\n", 5);
+    KEYFORT(&r, "smime", "sign", "--key", key, "--cert", crt, "--in", msg, "--out", sig);
+    expect_ok(&r);
+    run_free(&r);
+    KEYFORT(&r, "smime", "verify", "--email", "hugh@kf-test.example", "--anchor", anchor,
+            "--resolver", port, "--in", sig, "--out", "/dev/null");
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.err, "certificate from a DNSSEC-validated SMIMEA record at "
+                                     "c93f1e"),
+                       "%s", r.err);
+    run_free(&r);
+    /* Another address has no SMIMEA record: no validated certificate, and the certificate
+     * inside the message is not used instead. */
+    KEYFORT(&r, "smime", "verify", "--email", "nobody@kf-test.example", "--anchor", anchor,
+            "--resolver", port, "--in", sig, "--out", "/dev/null");
+    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 8, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "no validated certificate"), "%s", r.err);
     run_free(&r);
 
     KEYFORT(&r, "smimea", "lookup", "--anchor", anchor, "--resolver", port,

@@ -26,11 +26,12 @@
  *     fixture writes it): engine_pkcs11 sends the newline as part of the PIN and the token
  *     answers CKR_PIN_INCORRECT; keyfort.so strips the line end and logs in. The commands of
  *     the main cases therefore name a PIN file without a newline, the same one for both peers.
- *  3. Any failed key load through the engine (wrong PIN, no such object) ends in SIGSEGV at
- *     exit, inside SoftHSM2's C_CloseAllSessions called by the engine's finish from
- *     OPENSSL_cleanup, after SoftHSM2 has torn its own state down (openssl/openssl#22508).
- *     keyfort.so closes its sessions before that, so the same failure through keyfort is an
- *     ordinary exit 1 with a keyfort error naming the URI. Successful runs exit 0 with both.
+ *  3. Any failed key load through the engine (wrong PIN, no such object) ends, in most runs,
+ *     in SIGSEGV at exit (in some, exit 1: a teardown race), inside SoftHSM2's
+ *     C_CloseAllSessions called by the engine's finish from OPENSSL_cleanup, after SoftHSM2
+ *     has torn its own state down (openssl/openssl#22508). keyfort.so closes its sessions
+ *     before that, so the same failure through keyfort is an ordinary exit 1 with a keyfort
+ *     error naming the URI. Successful runs exit 0 with both.
  *  4. engine_pkcs11 0.4.12 knows no EdDSA keys, and once an Ed25519 key is on a token it cannot
  *     enumerate that token's private keys at all ("Unable to enumerate private keys"): an RSA
  *     or P-256 key beside it is "not found" (and 3 follows). keyfort.so signs with both.
@@ -478,23 +479,25 @@ ParameterizedTest(struct peer_case *c, engine_baseline, s_server_handshake_verif
 
 /* ---- where the peers differ (file comment, 1-4) ------------------------------------------- */
 
-/* Ran by itself and failed (difference 3): killed by SIGSEGV at exit in a plain build. In the
- * sanitizer build the openssl processes run with the ASan runtime preloaded
- * (cmake/kf_test.cmake), whose SEGV handling turns the same crash into exit 1, so only "it did
- * not succeed and did not hang" is asserted there. */
+/* Ran by itself and failed (difference 3): the load fails, and in most plain-build runs
+ * engine_pkcs11 then kills the process with SIGSEGV at exit; in some runs (seen once in CI on
+ * 2026-11-23) the same process exits 1 instead: the crash happens during exit teardown and
+ * depends on timing. In the sanitizer build the ASan runtime preloaded into openssl
+ * (cmake/kf_test.cmake) turns the crash into exit 1. Asserted: it fails, does not hang, and
+ * when a signal ends it, that signal is SIGSEGV. */
 static void expect_crash_at_exit(const struct run *r)
 {
     cr_assert(!r->timed_out, "%s: still running after %d s, killed", r->what, RUN_DEADLINE_S);
-#ifdef KEYFORT_SANITIZE_BUILD
-    cr_assert(WIFSIGNALED(r->status) || WEXITSTATUS(r->status) != 0,
-              "%s: a failed key load through the engine exited 0; stderr:\n%s", r->what, r->err);
-#else
-    cr_assert(WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGSEGV,
-              "%s: expected engine_pkcs11's SIGSEGV at exit after a failed key load, got %s %d;"
-              " if this changed, update the baseline (file comment, 3); stderr:\n%s",
-              r->what, WIFSIGNALED(r->status) ? "signal" : "exit",
-              WIFSIGNALED(r->status) ? WTERMSIG(r->status) : WEXITSTATUS(r->status), r->err);
-#endif
+    if (WIFSIGNALED(r->status)) {
+        cr_assert_eq(WTERMSIG(r->status), SIGSEGV,
+                     "%s: expected engine_pkcs11's SIGSEGV at exit (or exit 1), got signal %d;"
+                     " if this changed, update the baseline (file comment, 3); stderr:\n%s",
+                     r->what, WTERMSIG(r->status), r->err);
+        return;
+    }
+    cr_assert_neq(WEXITSTATUS(r->status), 0,
+                  "%s: a failed key load through the engine exited 0; stderr:\n%s", r->what,
+                  r->err);
 }
 
 /* pkeyutl -sign over @p dgst through @p p, with or without "-keyform engine". */

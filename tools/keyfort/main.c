@@ -330,6 +330,81 @@ static const struct kf_cli_command cli_commands[] = {
                     CLI_HELP_MODULE CLI_HELP_HELP,
         .run = kf_cli_mail_policy,
     },
+    {
+        .group = "smime",
+        .name = "sign",
+        .options = KF_CLI_OPT_KEY | KF_CLI_OPT_CERT | KF_CLI_OPT_IN | KF_CLI_OPT_OUT |
+                   KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "--key KEY --cert FILE [--in MSG] [--out SIGNED] [--pin-file F]",
+        .summary = "sign a message with S/MIME (detached, multipart/signed)",
+        .help = "Sign MSG (default standard input) as S/MIME multipart/signed with KEY (a\n"
+                "pkcs11: URI: the token signs) and its certificate FILE.\n\n"
+                "Options:\n"
+                "  --key KEY          the signer's key: pkcs11: URI or key file\n"
+                "  --cert FILE        the signer's certificate (PEM)\n"
+                "  --in MSG           message (default: standard input)\n"
+                "  --out SIGNED       S/MIME output (default: standard output)\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_smime_sign,
+    },
+    {
+        .group = "smime",
+        .name = "verify",
+        .options = KF_CLI_OPT_EMAIL | KF_CLI_OPT_ANCHOR | KF_CLI_OPT_RESOLVER | KF_CLI_OPT_CERT |
+                   KF_CLI_OPT_IN | KF_CLI_OPT_OUT,
+        .synopsis = "(--email ADDRESS --anchor FILE [--resolver A[@P]] | --cert FILE)\n"
+                    "       [--in SIGNED] [--out CONTENT]",
+        .summary = "verify an S/MIME signature with the signer's SMIMEA certificate",
+        .help =
+            "Verify a signed S/MIME message against the signer's certificate obtained from\n"
+            "a validated SMIMEA lookup (or a file), never one carried in the message. The\n"
+            "content goes to --out (default standard output); the verdict and where the\n"
+            "certificate came from go to standard error.\n\n"
+            "Options:\n"
+            "    --email ADDRESS    the peer: its certificate from a validated SMIMEA lookup\n"
+            "  --anchor FILE      trust anchor for that lookup (DS or DNSKEY records)\n"
+            "  --resolver A[@P]   resolver to ask (default: /etc/resolv.conf's)\n"
+            "  --cert FILE        or: the peer's certificate from a file you trust\n"
+            "  --in SIGNED        the S/MIME message (default: standard input)\n"
+            "  --out CONTENT      the signed content (default: standard output)\n" CLI_HELP_HELP,
+        .run = kf_cli_smime_verify,
+    },
+    {
+        .group = "smime",
+        .name = "encrypt",
+        .options = KF_CLI_OPT_EMAIL | KF_CLI_OPT_ANCHOR | KF_CLI_OPT_RESOLVER | KF_CLI_OPT_CERT |
+                   KF_CLI_OPT_IN | KF_CLI_OPT_OUT,
+        .synopsis = "(--email ADDRESS --anchor FILE [--resolver A[@P]] | --cert FILE)\n"
+                    "       [--in MSG] [--out ENCRYPTED]",
+        .summary = "encrypt a message with S/MIME to the recipient's SMIMEA certificate",
+        .help = "Encrypt MSG (AES-256-CBC, the key wrapped for the recipient) to the certificate\n"
+                "of a validated SMIMEA lookup (or a file).\n\n"
+                "Options:\n"
+                "    --email ADDRESS    the peer: its certificate from a validated SMIMEA lookup\n"
+                "  --anchor FILE      trust anchor for that lookup (DS or DNSKEY records)\n"
+                "  --resolver A[@P]   resolver to ask (default: /etc/resolv.conf's)\n"
+                "  --cert FILE        or: the peer's certificate from a file you trust\n"
+                "  --in MSG           message (default: standard input)\n"
+                "  --out ENCRYPTED    S/MIME output (default: standard output)\n" CLI_HELP_HELP,
+        .run = kf_cli_smime_encrypt,
+    },
+    {
+        .group = "smime",
+        .name = "decrypt",
+        .options = KF_CLI_OPT_KEY | KF_CLI_OPT_CERT | KF_CLI_OPT_IN | KF_CLI_OPT_OUT |
+                   KF_CLI_OPT_PIN_FILE | KF_CLI_OPT_MODULE,
+        .synopsis = "--key KEY --cert FILE [--in ENCRYPTED] [--out MSG] [--pin-file F]",
+        .summary = "decrypt an S/MIME message with a key on the token",
+        .help = "Decrypt an S/MIME message with KEY (a pkcs11: URI: the token decrypts or\n"
+                "derives) and its certificate FILE.\n\n"
+                "Options:\n"
+                "  --key KEY          the recipient's key: pkcs11: URI or key file\n"
+                "  --cert FILE        the recipient's certificate (PEM)\n"
+                "  --in ENCRYPTED     S/MIME input (default: standard input)\n"
+                "  --out MSG          the message (default: standard output)\n" CLI_HELP_PIN_FILE
+                    CLI_HELP_MODULE CLI_HELP_HELP,
+        .run = kf_cli_smime_decrypt,
+    },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
