@@ -269,3 +269,62 @@ Test(mail_records, smime_with_token_key)
     cr_assert(len == strlen(text) && memcmp(got, text, len) == 0, "decrypted: %.*s", (int)len, got);
     free(got);
 }
+
+/* keyfort dane check and openssl s_client -dane_tlsa_rrdata against the same TLS server (its
+ * key on the token): both accept the right TLSA record and both refuse a wrong one. */
+Test(mail_records, dane_check_agrees_with_s_client)
+{
+    char uri[1024];
+    char crt[400];
+    gen_key("p256", "mx");
+    key_uri(uri, sizeof(uri), "mx");
+    tmp_path(crt, sizeof(crt), "mx.crt");
+    struct run r;
+    OSSL(&r, ORDER_KEYFORT_FIRST, "req", "-new", "-x509", "-key", uri, "-subj",
+         "/CN=mx.example.com", "-days", "2", "-out", crt);
+    expect_ok(&r);
+    run_free(&r);
+    for (int match = 1; match >= 0; match--) {
+        for (int tool = 0; tool < 2; tool++) {
+            unsigned port = 0;
+            struct server s;
+            do {
+                port = free_port();
+            } while (!server_start(ORDER_KEYFORT_FIRST, crt, uri, port, &s));
+            char p[8];
+            char tlsa[400];
+            snprintf(p, sizeof(p), "%u", port);
+            tmp_path(tlsa, sizeof(tlsa), "mx.tlsa");
+            KEYFORT(&r, "dane", "tlsa", "--cert", crt, "--host", "mx.example.com", "--port", p);
+            expect_ok(&r);
+            char *hex = strrchr(r.out, ' ') + 1; /* "3 1 1 <hex>\n": the last field */
+            if (!match) {
+                hex[0] = hex[0] == '0' ? '1' : '0';
+            }
+            char rrdata[200];
+            snprintf(rrdata, sizeof(rrdata), "3 1 1 %.64s", hex);
+            write_file(tlsa, r.out, r.out_len);
+            run_free(&r);
+            if (tool == 0) {
+                KEYFORT(&r, "dane", "check", "--starttls", "none", "--port", p, "--tlsa-file", tlsa,
+                        "--connect", "127.0.0.1", "mx.example.com");
+                cr_assert_eq(mr_exit(&r), match ? 0 : 5, "%s\n%s", r.out, r.err);
+                if (match) {
+                    cr_assert_not_null(strstr(r.out, "TLSA 3 1 1 (DANE-EE SPKI SHA2-256) matched"),
+                                       "%s", r.out);
+                } else {
+                    cr_assert_not_null(strstr(r.err, "no TLSA record matches"), "%s", r.err);
+                }
+            } else {
+                char connect[64];
+                snprintf(connect, sizeof(connect), "127.0.0.1:%u", port);
+                OSSL(&r, ORDER_NONE, "s_client", "-connect", connect, "-dane_tlsa_domain",
+                     "mx.example.com", "-dane_tlsa_rrdata", rrdata, "-verify_return_error");
+                cr_assert_eq(mr_exit(&r) == 0, match, "s_client %s: %s", rrdata, r.err);
+            }
+            run_free(&r);
+            server_finish(&s, &r);
+            run_free(&r);
+        }
+    }
+}

@@ -62,6 +62,9 @@ static const struct args_spec args_table[] = {
     { "dkim-selector", KF_CLI_OPT_DKIM_SELECTOR, true, 0 },
     { "rua", KF_CLI_OPT_RUA, true, 0 },
     { "resolver", KF_CLI_OPT_RESOLVER, true, 0 },
+    { "starttls", KF_CLI_OPT_STARTTLS, true, 0 },
+    { "connect", KF_CLI_OPT_CONNECT, true, 0 },
+    { "tlsa-file", KF_CLI_OPT_TLSA_FILE, true, 0 },
     { NULL, 0, false, 0 },
 };
 
@@ -201,6 +204,12 @@ static const char **args_slot(struct kf_cli_args *a, uint64_t flag)
         return &a->rua;
     case KF_CLI_OPT_RESOLVER:
         return &a->resolver;
+    case KF_CLI_OPT_STARTTLS:
+        return &a->starttls;
+    case KF_CLI_OPT_CONNECT:
+        return &a->connect;
+    case KF_CLI_OPT_TLSA_FILE:
+        return &a->tlsa_file;
     default:
         return NULL;
     }

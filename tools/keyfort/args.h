@@ -61,6 +61,9 @@
 #define KF_CLI_OPT_DKIM_SELECTOR (UINT64_C(1) << 44)
 #define KF_CLI_OPT_RUA (UINT64_C(1) << 45)
 #define KF_CLI_OPT_RESOLVER (UINT64_C(1) << 46)
+#define KF_CLI_OPT_STARTTLS (UINT64_C(1) << 47)
+#define KF_CLI_OPT_CONNECT (UINT64_C(1) << 48)
+#define KF_CLI_OPT_TLSA_FILE (UINT64_C(1) << 49)
 
 /* Most arguments a command takes; more is a usage error. */
 #define KF_CLI_MAX_POSITIONAL 4
@@ -107,6 +110,9 @@ struct kf_cli_args {
     const char *dkim_selector;
     const char *rua;
     const char *resolver;
+    const char *starttls;
+    const char *connect;
+    const char *tlsa_file;
     bool json;
     bool pss;
     bool nsec3;

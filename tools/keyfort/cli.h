@@ -57,6 +57,8 @@ KF_RESULT kf_cli_key_dnskey(const struct kf_cli_args *a);
 KF_RESULT kf_cli_dane_tlsa(const struct kf_cli_args *a);
 KF_RESULT kf_cli_smimea_record(const struct kf_cli_args *a);
 KF_RESULT kf_cli_smimea_lookup(const struct kf_cli_args *a);
+/* cmd_dane_check.c */
+KF_RESULT kf_cli_dane_check(const struct kf_cli_args *a);
 /* cmd_smime.c */
 KF_RESULT kf_cli_smime_sign(const struct kf_cli_args *a);
 KF_RESULT kf_cli_smime_verify(const struct kf_cli_args *a);
