@@ -46,6 +46,23 @@ KF_RESULT kf_dane_parse_field(enum kf_dane_field field, const char *text, uint8_
 /** The RFC 7218 mnemonic of a value, or NULL when it has none. */
 const char *kf_dane_field_name(enum kf_dane_field field, uint8_t value);
 
+/* A TLSA or SMIMEA record's RDATA, parsed (data points into the RDATA). */
+struct kf_dane_rr {
+    uint8_t usage;
+    uint8_t selector;
+    uint8_t mtype;
+    const uint8_t *data;
+    size_t data_len;
+};
+
+/**
+ * Parse untrusted RDATA from a DNS answer or a file. Checked: the three fields and non-empty
+ * data; SHA2-256/SHA2-512 data of 32/64 octets; Full data one DER SEQUENCE with nothing after
+ * it. Other values are kept (a caller decides what it can use). Errors: SHORT_INPUT,
+ * MALFORMED.
+ */
+KF_RESULT kf_dane_rdata_parse(const uint8_t *rd, size_t len, struct kf_dane_rr *out);
+
 /**
  * TLSA/SMIMEA RDATA (the two share one format): usage, selector, matching type and the
  * association data of @p cert (selector 0: the DER certificate; 1: its SubjectPublicKeyInfo)

@@ -1,4 +1,5 @@
 /* dane/rdata.c - TLSA and SMIMEA RDATA: fields, mnemonics, association data. */
+#include "common/kf_cursor.h"
 #include "dane/dane.h"
 
 #include <openssl/err.h>
@@ -121,4 +122,32 @@ kf_result kf_dane_rdata(X509 *cert, EVP_PKEY *pub, uint8_t usage, uint8_t select
     }
     OPENSSL_free(der);
     return r;
+}
+
+kf_result kf_dane_rdata_parse(const uint8_t *rd, size_t len, struct kf_dane_rr *out)
+{
+    KF_ENSURE_REF(out);
+    struct kf_cursor c;
+    struct kf_dane_rr r;
+    KF_GUARD(kf_cursor_init(&c, rd, len));
+    KF_GUARD(kf_cursor_read_u8(&c, &r.usage));
+    KF_GUARD(kf_cursor_read_u8(&c, &r.selector));
+    KF_GUARD(kf_cursor_read_u8(&c, &r.mtype));
+    r.data_len = kf_cursor_left(&c);
+    KF_ENSURE(r.data_len > 0, KF_ERR_SHORT_INPUT);
+    /* Digests have their digest's length (RFC 6698 s2.1.3); full data is one DER SEQUENCE
+     * (a Certificate or a SubjectPublicKeyInfo), nothing after it. */
+    if (r.mtype == KF_DANE_SHA2_256) {
+        KF_ENSURE(r.data_len == 32, KF_ERR_MALFORMED);
+    } else if (r.mtype == KF_DANE_SHA2_512) {
+        KF_ENSURE(r.data_len == 64, KF_ERR_MALFORMED);
+    } else if (r.mtype == KF_DANE_FULL) {
+        struct kf_cursor d = c;
+        struct kf_cursor seq;
+        KF_GUARD(kf_cursor_take_der(&d, 0x30, &seq));
+        KF_GUARD(kf_cursor_expect_end(&d));
+    }
+    KF_GUARD(kf_cursor_borrow(&c, r.data_len, &r.data));
+    *out = r;
+    return KF_OK;
 }

@@ -159,19 +159,19 @@ static KF_RESULT cli_smimea_print(const char *owner, const struct kf_dane_answer
     size_t certs = 0;
     printf("# secure: %zu SMIMEA record%s at %s\n", ans->n, ans->n == 1 ? "" : "s", owner);
     for (size_t i = 0; i < ans->n; i++) {
-        const uint8_t *rd = ans->rdata[i];
-        if (ans->len[i] < 4) {
+        struct kf_dane_rr rr;
+        if (!kf_ok(kf_dane_rdata_parse(ans->rdata[i], ans->len[i], &rr))) {
             printf("# record %zu: malformed (%zu octets)\n", i + 1, ans->len[i]);
             continue;
         }
-        if (rd[1] != KF_DANE_SEL_CERT || rd[2] != KF_DANE_FULL) {
-            printf("# record %zu: %u %u %u holds a hash, not a certificate\n", i + 1, rd[0], rd[1],
-                   rd[2]);
+        if (rr.selector != KF_DANE_SEL_CERT || rr.mtype != KF_DANE_FULL) {
+            printf("# record %zu: %u %u %u holds a hash, not a certificate\n", i + 1, rr.usage,
+                   rr.selector, rr.mtype);
             continue;
         }
-        const unsigned char *p = rd + 3;
-        X509 *x = d2i_X509(NULL, &p, (long)(ans->len[i] - 3));
-        if (x == NULL || p != rd + ans->len[i]) {
+        const unsigned char *p = rr.data;
+        X509 *x = d2i_X509(NULL, &p, (long)rr.data_len);
+        if (x == NULL || p != rr.data + rr.data_len) {
             ERR_clear_error();
             X509_free(x);
             printf("# record %zu: not a DER certificate\n", i + 1);
@@ -179,7 +179,7 @@ static KF_RESULT cli_smimea_print(const char *owner, const struct kf_dane_answer
         }
         char subject[256];
         X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-        printf("# record %zu: usage %u, subject ", i + 1, rd[0]);
+        printf("# record %zu: usage %u, subject ", i + 1, rr.usage);
         kf_cli_text_safe(stdout, subject);
         fputc('\n', stdout);
         PEM_write_X509(stdout, x);

@@ -41,8 +41,9 @@ static void check_tlsa_cleanup(struct check_tlsa *t)
 
 static KF_RESULT check_tlsa_add(struct check_tlsa *t, const uint8_t *rd, size_t len)
 {
-    if (t->n == CHECK_MAX_TLSA || len < 3) {
-        return KF_OK; /* a budget; malformed records are skipped (and not usable anyway) */
+    struct kf_dane_rr rr;
+    if (t->n == CHECK_MAX_TLSA || !kf_ok(kf_dane_rdata_parse(rd, len, &rr))) {
+        return KF_OK; /* a budget; malformed records are skipped (RFC 7671 s5: unusable) */
     }
     t->rd[t->n] = malloc(len);
     KF_ENSURE(t->rd[t->n] != NULL, KF_ERR_NOMEM);

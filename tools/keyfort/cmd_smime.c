@@ -92,10 +92,11 @@ static KF_RESULT smime_peer_cert(const struct kf_cli_args *a, X509 **out, char *
     KF_GUARD(r);
     X509 *found = NULL;
     for (size_t i = 0; i < ans.n && found == NULL && ans.security == KF_DANE_SECURE; i++) {
-        const uint8_t *rd = ans.rdata[i];
-        if (ans.len[i] > 3 && rd[1] == KF_DANE_SEL_CERT && rd[2] == KF_DANE_FULL) {
-            const unsigned char *p = rd + 3;
-            found = d2i_X509(NULL, &p, (long)(ans.len[i] - 3));
+        struct kf_dane_rr rr;
+        if (kf_ok(kf_dane_rdata_parse(ans.rdata[i], ans.len[i], &rr)) &&
+            rr.selector == KF_DANE_SEL_CERT && rr.mtype == KF_DANE_FULL) {
+            const unsigned char *p = rr.data;
+            found = d2i_X509(NULL, &p, (long)rr.data_len);
             ERR_clear_error();
         }
     }

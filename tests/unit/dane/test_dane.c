@@ -156,3 +156,54 @@ Test(dane, association_data)
     X509_free(x);
     EVP_PKEY_free(k);
 }
+
+struct dane_rd_case {
+    uint8_t bytes[16];
+    size_t len;
+    int32_t code;
+    char why[40];
+};
+
+static struct dane_rd_case dane_rd_cases[] = {
+    { { 3, 0, 0, 0x30, 0x03, 0x02, 0x01, 0x05 }, 8, 0, "Full: one DER SEQUENCE" },
+    { { 3, 0, 0, 0x30, 0x00, 0x00 }, 6, KF_ERR_TRAILING, "Full: bytes after the SEQUENCE" },
+    { { 3, 0, 0, 0x31, 0x00 }, 5, KF_ERR_MALFORMED, "Full: a SET, not a SEQUENCE" },
+    { { 3, 1, 1, 0xAA }, 4, KF_ERR_MALFORMED, "SHA2-256 data of 1 octet" },
+    { { 3, 1 }, 2, KF_ERR_SHORT_INPUT, "no matching type" },
+    { { 3, 1, 1 }, 3, KF_ERR_SHORT_INPUT, "no data" },
+    { { 255, 255, 255, 1 }, 4, 0, "private values are kept" },
+};
+
+ParameterizedTestParameters(dane, rdata_parse)
+{
+    return cr_make_param_array(struct dane_rd_case, dane_rd_cases,
+                               sizeof(dane_rd_cases) / sizeof(dane_rd_cases[0]));
+}
+
+ParameterizedTest(struct dane_rd_case *c, dane, rdata_parse)
+{
+    struct kf_dane_rr rr;
+    cr_assert_eq(kf_dane_rdata_parse(c->bytes, c->len, &rr).code, c->code, "%s", c->why);
+    if (c->code == 0) {
+        cr_assert(rr.usage == c->bytes[0] && rr.data_len == c->len - 3);
+    }
+}
+
+Test(dane, rdata_parse_round_trip)
+{
+    EVP_PKEY *k = NULL;
+    X509 *x = dane_cert(&k);
+    for (uint8_t sel = 0; sel <= 1; sel++) {
+        for (uint8_t m = 0; m <= 2; m++) {
+            struct kf_buf b;
+            cr_assert(kf_ok(kf_buf_init_growable(&b, 64)));
+            cr_assert(kf_ok(kf_dane_rdata(x, NULL, 2, sel, m, &b)));
+            struct kf_dane_rr rr;
+            cr_assert(kf_ok(kf_dane_rdata_parse(b.data, b.len, &rr)), "%u %u", sel, m);
+            cr_assert(rr.usage == 2 && rr.selector == sel && rr.mtype == m);
+            kf_buf_cleanup(&b);
+        }
+    }
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
