@@ -41,21 +41,11 @@ kf_result kf_dane_resolver_new(const char *forward, const char *anchor_file,
         free(r);
         KF_BAIL(KF_ERR_NOMEM);
     }
-    int rc = 0;
-    /* A resolver on this host or in a test namespace is on loopback: allowed. Names under
-     * special-use TLDs (test., invalid., ...) must not be answered by libunbound's built-in
-     * local zones: only the resolver and the anchor decide. */
-    static const char *const no_local[] = { "test.", "invalid.", "localhost.", "onion.",
-                                            "home.arpa." };
-    if ((rc = ub_ctx_set_option(r->ub, "do-not-query-localhost:", "no")) != 0) {
-        goto fail;
-    }
-    for (size_t i = 0; i < sizeof(no_local) / sizeof(no_local[0]); i++) {
-        char v[64];
-        (void)snprintf(v, sizeof(v), "%s nodefault", no_local[i]);
-        if ((rc = ub_ctx_set_option(r->ub, "local-zone:", v)) != 0) {
-            goto fail;
-        }
+    /* A resolver on this host or in a test namespace is on loopback: allowed. */
+    int rc = ub_ctx_set_option(r->ub, "do-not-query-localhost:", "no");
+    if (rc != 0) {
+        kf_dane_resolver_free(r);
+        return lookup_ub_error(rc, "resolver options");
     }
     rc = forward != NULL ? ub_ctx_set_fwd(r->ub, forward) : ub_ctx_resolvconf(r->ub, NULL);
     if (rc != 0) {
@@ -69,11 +59,18 @@ kf_result kf_dane_resolver_new(const char *forward, const char *anchor_file,
         kf_err_note_context("trust anchor file '%s': %s", anchor_file, ub_strerror(rc));
         KF_BAIL(KF_ERR_ZONE_DATA);
     }
+    /* libunbound answers names under special-use TLDs (test., invalid., ...) from built-in
+     * local zones: NXDOMAIN, "insecure". Only the resolver and the anchor may decide, so
+     * those zones go. (The "local-zone: ... nodefault" option has no effect through
+     * ub_ctx_set_option; removing the zones does, and must come last: it finalises the
+     * context.) */
+    static const char *const special[] = { "test.", "invalid.", "localhost.", "onion.",
+                                           "home.arpa." };
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+        (void)ub_ctx_zone_remove(r->ub, special[i]);
+    }
     *out = r;
     return KF_OK;
-fail:
-    kf_dane_resolver_free(r);
-    return lookup_ub_error(rc, "resolver options");
 }
 
 void kf_dane_resolver_free(struct kf_dane_resolver *r)

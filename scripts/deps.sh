@@ -37,6 +37,8 @@ readonly KF_PACKAGES=(
     knot               # knotd: the authoritative server of the resolver test
     unbound            # the validating resolver of the resolver test
     bind9-dnsutils     # dig: queries in the resolver test
+    postfix            # the MTAs of the SP 1800-6 scenario (scripts/sp1800-6.sh)
+    iproute2           # ip netns: the scenario's network namespaces
     time               # /usr/bin/time: wall, CPU and peak memory in perf/bench_zone.sh
 )
 
