@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/sp1800-6.sh - NIST SP 1800-6 on one machine: two mail domains with DNSSEC-signed
 # zones, MTAs whose TLS keys live on SoftHSM2 tokens, delivery authenticated by DANE, S/MIME
-# checked through SMIMEA. Work in progress (issue 6): the positive path below; the negative
-# cases and the report table come next.
+# checked through SMIMEA; then the negative cases, each with its expected outcome, and a
+# summary table. Exit 0 only when every step went as expected.
 #
 # Network namespaces (created here, removed at the end):
 #   kf-net  a bridge joining the others                      (no addresses)
@@ -26,6 +26,16 @@ say() { printf '== %s\n' "$*"; }
 die() {
     printf 'sp1800-6: %s\n' "$*" >&2
     exit 1
+}
+
+# The report: one row per step, printed at the end.
+REPORT=()
+FAILED=0
+row() { # row STEP EXPECTED OUTCOME ok|FAIL
+    REPORT+=("$(printf '%-44s %-34s %-40s %s' "$1" "$2" "$3" "$4")")
+    if [[ $4 != ok ]]; then
+        FAILED=$((FAILED + 1))
+    fi
 }
 
 cleanup() {
@@ -128,7 +138,7 @@ selfsign b bob-smime bob@example-b.test "$WORK/b/bob.crt"
 
 # ---- zones ------------------------------------------------------------------------------
 say "zones, signed on the tokens"
-mkdir -p "$WORK/dns"
+mkdir -p "$WORK/dns/db"
 zone_head() { # zone_head ORIGIN
     printf '$ORIGIN %s\n$TTL 300\n@ SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300\n@ NS ns.test.\n' "$1"
 }
@@ -173,6 +183,8 @@ server:
     listen: 127.0.0.1@5300
 database:
     storage: "$WORK/dns/db"
+control:
+    listen: "$WORK/dns/knot.sock"
 log:
   - target: stderr
     any: info
@@ -209,6 +221,10 @@ server:
     val-log-level: 2
     num-threads: 1
     so-reuseport: no
+remote-control:
+    control-enable: yes
+    control-interface: "$WORK/dns/unbound.ctl"
+    control-use-cert: no
 stub-zone:
     name: "test."
     stub-addr: 127.0.0.1@5300
@@ -278,6 +294,9 @@ tls_config_file = $WORK/$org/openssl.cnf
 tls_config_name = postfix
 smtp_tls_security_level = dane
 smtp_dns_support_level = dnssec
+# Every delivery on a connection of its own, so each one looks up and checks TLSA afresh
+# (a cached connection would carry the earlier verdict into the negative cases).
+smtp_connection_cache_on_demand = no
 smtp_tls_loglevel = 1
 smtpd_tls_loglevel = 1
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SOFTHSM2_CONF=$WORK/$org/softhsm2.conf
@@ -311,6 +330,113 @@ grep -E 'Verified TLS|Untrusted TLS|Trusted TLS|status=' "$WORK/a/maillog" | tai
 msg=$(compgen -G "$WORK/b/mail/bob/new/*" | head -1) || die "bob's mailbox is empty"
 say "bob verifies the signature with the certificate from alice's SMIMEA record"
 # The anchor and resolver of kf-b: bob's client validates from the test. anchor.
-ip netns exec kf-b "$KEYFORT" smime verify --email alice@example-a.test \
-    --anchor "$WORK/dns/test.anchor" --resolver 192.0.2.53 --in "$msg" --out /dev/null
+smime_verify() { # smime_verify MESSAGE: bob's check, output in $WORK/b/verify.log
+    ip netns exec kf-b "$KEYFORT" smime verify --email alice@example-a.test \
+        --anchor "$WORK/dns/test.anchor" --resolver 192.0.2.53 --in "$1" --out /dev/null \
+        >"$WORK/b/verify.log" 2>&1
+}
+if grep -q 'Verified TLS connection established to mx.example-b.test' "$WORK/a/maillog"; then
+    row "a -> b delivery" "DANE-verified TLS, delivered" "Verified TLS, status=sent" ok
+else
+    row "a -> b delivery" "DANE-verified TLS, delivered" "not verified" FAIL
+fi
+if smime_verify "$msg"; then
+    row "bob: S/MIME signature" "verified via SMIMEA" "verified (certificate from SMIMEA)" ok
+else
+    row "bob: S/MIME signature" "verified via SMIMEA" "$(tail -1 "$WORK/b/verify.log")" FAIL
+fi
+cat "$WORK/b/verify.log"
+
+# ---- negative cases ---------------------------------------------------------------------
+serve() { # serve ZONE SIGNED-FILE: knotd serves the file, Unbound forgets what it knew
+    cp "$2" "$WORK/dns/$1.signed"
+    ip netns exec kf-dns knotc -c "$WORK/dns/knot.conf" -b zone-reload "$1." >/dev/null
+    ip netns exec kf-dns unbound-control -c "$WORK/dns/unbound.conf" flush_zone "$1." >/dev/null
+    ip netns exec kf-dns unbound-control -c "$WORK/dns/unbound.conf" flush_bogus >/dev/null
+    ip netns exec kf-dns unbound-control -c "$WORK/dns/unbound.conf" flush_negative >/dev/null
+    # Postfix's smtp processes keep TLSA answers in memory for their TTL: new processes see
+    # the new zone at once.
+    ip netns exec kf-a script -qec "postfix -c $WORK/a/postfix reload" /dev/null >/dev/null
+    sleep 1
+}
+send_and_wait() { # send_and_wait TAG: a -> b; the maillog line of its final status this round
+    local id
+    printf 'Subject: %s\r\n\r\n%s\r\n' "$1" "$1" |
+        ip netns exec kf-a sendmail -C "$WORK/a/postfix" -f alice@example-a.test bob@example-b.test
+    for _ in $(seq 50); do
+        if grep -q "status=\(sent\|deferred\|bounced\)" <(tail -n +"$MAILLOG_AT" "$WORK/a/maillog"); then
+            break
+        fi
+        sleep 0.2
+    done
+    tail -n +"$MAILLOG_AT" "$WORK/a/maillog" | grep -E 'status=|TLSA|certificate' | tail -2
+    # Drop whatever is left in the queue: this case is over.
+    ip netns exec kf-a postsuper -c "$WORK/a/postfix" -d ALL >/dev/null 2>&1 || true
+}
+orig_b=$WORK/dns/example-b.test.signed.orig
+orig_a=$WORK/dns/example-a.test.signed.orig
+cp "$WORK/dns/example-b.test.signed" "$orig_b"
+cp "$WORK/dns/example-a.test.signed" "$orig_a"
+
+say "negative 1: a TLSA record that does not match (zone re-signed with it)"
+sed -E 's/(TLSA[[:space:]]+3 1 1 )./\10/' "$WORK/dns/example-b.test.zone" >"$WORK/dns/wrong-tlsa.zone"
+if cmp -s "$WORK/dns/wrong-tlsa.zone" "$WORK/dns/example-b.test.zone"; then
+    sed -E 's/(TLSA[[:space:]]+3 1 1 )./\11/' "$WORK/dns/example-b.test.zone" >"$WORK/dns/wrong-tlsa.zone"
+fi
+kf b zone sign -o example-b.test. --ksk "$(uri b example-b-ksk)" --zsk "$(uri b example-b-zsk)" \
+    --nsec3 "$WORK/dns/wrong-tlsa.zone" -f "$WORK/dns/wrong-tlsa.signed" >/dev/null
+serve example-b.test "$WORK/dns/wrong-tlsa.signed"
+MAILLOG_AT=$(($(wc -l <"$WORK/a/maillog") + 1))
+out=$(send_and_wait "wrong TLSA")
+printf '%s\n' "$out"
+if grep -q 'status=deferred' <<<"$out" && ! grep -q 'status=sent' <<<"$out"; then
+    row "TLSA does not match" "deferred, never sent in clear" "deferred" ok
+else
+    row "TLSA does not match" "deferred, never sent in clear" "$(grep -o 'status=[a-z]*' <<<"$out" | tail -1)" FAIL
+fi
+
+say "negative 2: the zone served with a record changed after signing"
+sed -E 's/(mx\.example-b\.test\.[[:space:]]+300[[:space:]]+A[[:space:]]+)192\.0\.2\.20/\1192.0.2.21/' \
+    "$orig_b" >"$WORK/dns/tampered.signed"
+cmp -s "$WORK/dns/tampered.signed" "$orig_b" && die "the tampering edit did not apply"
+serve example-b.test "$WORK/dns/tampered.signed"
+answer=$(ip netns exec kf-a dig +time=2 +tries=1 @192.0.2.53 mx.example-b.test A | grep -o 'status: [A-Z]*')
+MAILLOG_AT=$(($(wc -l <"$WORK/a/maillog") + 1))
+out=$(send_and_wait "tampered zone")
+printf '%s\n%s\n' "$answer" "$out"
+if [[ $answer == "status: SERVFAIL" ]] && grep -q 'status=deferred' <<<"$out"; then
+    row "zone tampered after signing" "SERVFAIL, deferred" "SERVFAIL, deferred" ok
+else
+    row "zone tampered after signing" "SERVFAIL, deferred" "$answer, $(grep -o 'status=[a-z]*' <<<"$out" | tail -1)" FAIL
+fi
+serve example-b.test "$orig_b"
+
+say "negative 3: the signed message altered on the way"
+sed 's/Hello Bob/Hello Rob/' "$msg" >"$WORK/b/altered.eml"
+if smime_verify "$WORK/b/altered.eml"; then
+    row "S/MIME message altered" "rejected by verify" "verified (!)" FAIL
+else
+    row "S/MIME message altered" "rejected by verify" "rejected: $(grep -o 'signature did not verify' "$WORK/b/verify.log" | head -1)" ok
+fi
+cat "$WORK/b/verify.log"
+
+say "negative 4: alice's SMIMEA record removed (zone re-signed without it)"
+grep -v SMIMEA "$WORK/dns/example-a.test.zone" >"$WORK/dns/no-smimea.zone"
+kf a zone sign -o example-a.test. --ksk "$(uri a example-a-ksk)" --zsk "$(uri a example-a-zsk)" \
+    --nsec3 "$WORK/dns/no-smimea.zone" -f "$WORK/dns/no-smimea.signed" >/dev/null
+serve example-a.test "$WORK/dns/no-smimea.signed"
+if smime_verify "$msg"; then
+    row "SMIMEA record removed" "no validated certificate" "verified (!)" FAIL
+elif grep -q 'no validated certificate' "$WORK/b/verify.log"; then
+    row "SMIMEA record removed" "no validated certificate" "no validated certificate" ok
+else
+    row "SMIMEA record removed" "no validated certificate" "$(tail -1 "$WORK/b/verify.log")" FAIL
+fi
+cat "$WORK/b/verify.log"
+serve example-a.test "$orig_a"
+
+say "summary"
+printf '%-44s %-34s %-40s %s\n' "step" "expected" "outcome" "verdict"
+printf '%s\n' "${REPORT[@]}"
+((FAILED == 0)) || die "$FAILED step(s) did not go as expected"
 say "done"
