@@ -337,6 +337,17 @@ if [[ " ${generated[*]} " == *" p256 "* ]]; then
     fi
 fi
 
+# The SP 1800-6 scenario: two mail domains, DANE between their Postfix MTAs whose TLS keys are
+# on tokens, S/MIME checked through SMIMEA, and the negative cases (docs/sp1800-6.md).
+STEP_CONTEXT="sp1800-6: "
+section "sp1800-6: the mail scenario in network namespaces (scripts/sp1800-6.sh)"
+if step "scripts/sp1800-6.sh: delivery over DANE, S/MIME via SMIMEA, four negative cases" \
+    env KF_BUILD_DIR="$BUILD" bash "$ROOT/scripts/sp1800-6.sh"; then
+    sed -n '/== summary/,$p' "$WORK/step.log" | sed 's/^/         /'
+else
+    tail -20 "$WORK/step.log" | sed 's/^/         /'
+fi
+
 for t in "${KEY_TYPES[@]}"; do
     if [[ " ${generated[*]} " != *" $t "* ]]; then
         printf '\n  (no steps for %s: its key was not generated)\n' "$t"
