@@ -21,6 +21,13 @@ WORK=$(mktemp -d /tmp/kf-sp1800.XXXXXX)
 chmod 755 "$WORK"
 NETNS=(kf-net kf-dns kf-a kf-b)
 KEEP=${KF_KEEP:-0}
+# Sanitizer builds: keyfort.so is built with ASan, so every program that loads it (openssl,
+# Postfix's smtpd) needs the runtime preloaded (KF_PRELOAD, set by the ctest), without leak
+# checks: those programs are not keyfort's to fix.
+PRELOAD_ENV=()
+if [[ -n ${KF_PRELOAD:-} ]]; then
+    PRELOAD_ENV=(LD_PRELOAD="$KF_PRELOAD" ASAN_OPTIONS=halt_on_error=1:detect_leaks=0)
+fi
 
 say() { printf '== %s\n' "$*"; }
 die() {
@@ -127,8 +134,8 @@ kf b key gen --type p256 --label bob-smime --pin-file "$WORK/b/pin" "pkcs11:toke
 # Certificates of token keys, made by openssl with keyfort.so (self-signed: DANE-EE and SMIMEA
 # usage 3 vouch for them, no CA).
 selfsign() { # selfsign ORG LABEL CN OUT
-    SOFTHSM2_CONF=$WORK/$1/softhsm2.conf OPENSSL_MODULES=$(dirname "$PROVIDER") \
-        openssl req -provider keyfort -provider default -new -x509 -days 30 \
+    env "${PRELOAD_ENV[@]}" SOFTHSM2_CONF="$WORK/$1/softhsm2.conf" \
+        OPENSSL_MODULES="$(dirname "$PROVIDER")" openssl req -provider keyfort -provider default -new -x509 -days 30 \
         -key "$(uri "$1" "$2")" -subj "/CN=$3" -out "$4" 2>/dev/null
 }
 selfsign a mx-tls mx.example-a.test "$WORK/a/mx.crt"
@@ -299,7 +306,7 @@ smtp_dns_support_level = dnssec
 smtp_connection_cache_on_demand = no
 smtp_tls_loglevel = 1
 smtpd_tls_loglevel = 1
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SOFTHSM2_CONF=$WORK/$org/softhsm2.conf
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SOFTHSM2_CONF=$WORK/$org/softhsm2.conf ${PRELOAD_ENV[*]}
 EOF
     chown postfix:postfix "$WORK/$org/mail"
     # Chroot off in these test instances (the issue's choice): master.cf's chroot column "n".
