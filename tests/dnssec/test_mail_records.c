@@ -5,7 +5,9 @@
 #include "tests/provider/ossl_cli.h"
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <openssl/pem.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -327,4 +329,116 @@ Test(mail_records, dane_check_agrees_with_s_client)
             run_free(&r);
         }
     }
+}
+
+/* keyfort dane check over every DANE-EE selector and matching type, DANE-TA with the MX name
+ * checked (and a wrong name refused), and PKIX usages skipped for SMTP (RFC 7672 s3.1). The
+ * server (plain s_server with file keys: this test is about matching, not the token) presents
+ * a chain from a CA made here. */
+struct dane_case {
+    char tlsa[12]; /* "U S M" */
+    char cert[12]; /* which certificate the record holds: "ee" or "ca" */
+    char host[32]; /* the name checked */
+    int exit_code; /* 0 verified, 5 no match, 8 nothing usable */
+};
+
+static struct dane_case dane_cases[] = {
+    { "3 0 0", "ee", "mx.example.com", 0 },
+    { "3 0 1", "ee", "mx.example.com", 0 },
+    { "3 0 2", "ee", "mx.example.com", 0 },
+    { "3 1 0", "ee", "mx.example.com", 0 },
+    { "3 1 1", "ee", "mx.example.com", 0 },
+    { "3 1 2", "ee", "mx.example.com", 0 },
+    /* DANE-EE ignores names (RFC 7672 s3.1.1). */
+    { "3 1 1", "ee", "other.example.com", 0 },
+    /* DANE-TA: the CA's key, and the chain's leaf must carry the MX name (s3.1.2). */
+    { "2 1 1", "ca", "mx.example.com", 0 },
+    { "2 0 1", "ca", "mx.example.com", 0 },
+    { "2 1 1", "ca", "other.example.com", 5 },
+    /* A DANE-EE record of the CA, a DANE-TA record of the leaf: no match. */
+    { "3 1 1", "ca", "mx.example.com", 5 },
+    /* PKIX-EE is not for SMTP: skipped, so nothing usable. */
+    { "1 1 1", "ee", "mx.example.com", 8 },
+};
+
+ParameterizedTestParameters(mail_records, dane_matching)
+{
+    return cr_make_param_array(struct dane_case, dane_cases,
+                               sizeof(dane_cases) / sizeof(dane_cases[0]));
+}
+
+ParameterizedTest(struct dane_case *c, mail_records, dane_matching)
+{
+    char ca_key[400];
+    char ca_crt[400];
+    char ee_key[400];
+    char ee_csr[400];
+    char ee_crt[400];
+    char ext[400];
+    tmp_path(ca_key, sizeof(ca_key), "ca.key");
+    tmp_path(ca_crt, sizeof(ca_crt), "ca.crt");
+    tmp_path(ee_key, sizeof(ee_key), "ee.key");
+    tmp_path(ee_csr, sizeof(ee_csr), "ee.csr");
+    tmp_path(ee_crt, sizeof(ee_crt), "ee.crt");
+    tmp_path(ext, sizeof(ext), "ee.ext");
+    write_file(ext, "subjectAltName=DNS:mx.example.com\n", 34);
+    struct run r;
+    OSSL(&r, ORDER_NONE, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", ca_key, "-out", ca_crt, "-subj", "/CN=Test CA", "-days", "2",
+         "-addext", "basicConstraints=critical,CA:TRUE");
+    expect_ok(&r);
+    run_free(&r);
+    OSSL(&r, ORDER_NONE, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", ee_key, "-out", ee_csr, "-subj", "/CN=mx.example.com");
+    expect_ok(&r);
+    run_free(&r);
+    OSSL(&r, ORDER_NONE, "x509", "-req", "-in", ee_csr, "-CA", ca_crt, "-CAkey", ca_key,
+         "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", ee_crt);
+    expect_ok(&r);
+    run_free(&r);
+
+    unsigned u = 0;
+    unsigned sel = 0;
+    unsigned m = 0;
+    cr_assert_eq(sscanf(c->tlsa, "%u %u %u", &u, &sel, &m), 3);
+    char us[4];
+    char ss[4];
+    char ms[4];
+    snprintf(us, sizeof(us), "%u", u);
+    snprintf(ss, sizeof(ss), "%u", sel);
+    snprintf(ms, sizeof(ms), "%u", m);
+    unsigned port = free_port();
+    char p[8];
+    snprintf(p, sizeof(p), "%u", port);
+    char tlsa[400];
+    tmp_path(tlsa, sizeof(tlsa), "rec.tlsa");
+    KEYFORT(&r, "dane", "tlsa", "--cert", strcmp(c->cert, "ca") == 0 ? ca_crt : ee_crt, "--host",
+            c->host, "--port", p, "--usage", us, "--selector", ss, "--mtype", ms);
+    expect_ok(&r);
+    write_file(tlsa, r.out, r.out_len);
+    run_free(&r);
+
+    struct args a = { 0 };
+    char accept[64];
+    snprintf(accept, sizeof(accept), "127.0.0.1:%u", port);
+    ARGS_ADD_LIST(&a, "openssl", "s_server", "-accept", accept, "-cert", ee_crt, "-key", ee_key,
+                  "-cert_chain", ca_crt, "-www", "-naccept", "1");
+    struct server s;
+    cr_assert(server_spawn(&a, &s), "s_server on %u", port);
+    KEYFORT(&r, "dane", "check", "--starttls", "none", "--port", p, "--tlsa-file", tlsa,
+            "--connect", "127.0.0.1", c->host);
+    cr_assert_eq(mr_exit(&r), c->exit_code, "%s for %s (%s): exit %d\n%s%s", c->tlsa, c->cert,
+                 c->host, mr_exit(&r), r.out, r.err);
+    if (c->exit_code == 0) {
+        char want[64];
+        snprintf(want, sizeof(want), "TLSA %s (", c->tlsa);
+        cr_assert_not_null(strstr(r.out, want), "%s", r.out);
+    }
+    run_free(&r);
+    if (c->exit_code == 8) {
+        /* Nothing was usable, so no connection was made: stop the server. */
+        kill(s.pid, SIGTERM);
+    }
+    server_finish(&s, &r);
+    run_free(&r);
 }

@@ -313,6 +313,19 @@ kf_result kf_cli_dane_check(const struct kf_cli_args *a)
         kf_err_note_context("no TLSA record for %s in %s", owner, a->tlsa_file);
         r = (kf_result){ KF_ERR_DNS_NO_DATA };
     }
+    size_t usable = 0;
+    for (size_t i = 0; kf_ok(r) && i < t.n; i++) {
+        usable += t.rd[i][0] == KF_DANE_DANE_TA || t.rd[i][0] == KF_DANE_DANE_EE;
+    }
+    if (kf_ok(r) && usable == 0) {
+        /* Only PKIX-TA/PKIX-EE (or private) records: nothing an SMTP client may use, so no
+         * connection is made at all. */
+        kf_err_record(KF_ERR_DNS_NO_DATA, __FILE__, __LINE__, __func__);
+        kf_err_note_context("none of the %zu TLSA records at %s is DANE-TA(2) or DANE-EE(3) "
+                            "(RFC 7672 s3.1)",
+                            t.n, owner);
+        r = (kf_result){ KF_ERR_DNS_NO_DATA };
+    }
     int fd = -1;
     if (kf_ok(r)) {
         /* --connect names the address to dial (a test server, a namespace); the name checked
