@@ -127,6 +127,8 @@ for spec in "registry test" "a example-a" "b example-b"; do
 done
 for org in a b; do
     kf "$org" key gen --type p256 --label mx-tls --pin-file "$WORK/$org/pin" "pkcs11:token=$org" >/dev/null
+    # The DKIM key the domain will sign with (RFC 8463); its public record goes in the zone.
+    kf "$org" key gen --type ed25519 --label dkim --pin-file "$WORK/$org/pin" "pkcs11:token=$org" >/dev/null
 done
 kf a key gen --type p256 --label alice-smime --pin-file "$WORK/a/pin" "pkcs11:token=a" >/dev/null
 kf b key gen --type p256 --label bob-smime --pin-file "$WORK/b/pin" "pkcs11:token=b" >/dev/null
@@ -154,7 +156,7 @@ for org in a b; do
     {
         zone_head "$d."
         printf 'mx A %s\n' "${ADDR[$org]}"
-        kf "$org" mail policy --domain "$d" --mx "mx.$d"
+        kf "$org" mail policy --domain "$d" --mx "mx.$d" --dkim-key "$(uri "$org" dkim)"
         kf "$org" dane tlsa --cert "$WORK/$org/mx.crt" --host "mx.$d"
     } >"$WORK/dns/$d.zone"
 done
@@ -353,6 +355,15 @@ else
     row "bob: S/MIME signature" "verified via SMIMEA" "$(tail -1 "$WORK/b/verify.log")" FAIL
 fi
 cat "$WORK/b/verify.log"
+# The operator's view of the same path: keyfort dane check from kf-a, through the validating
+# resolver, SMTP STARTTLS against Postfix, the key on org b's token.
+if ip netns exec kf-a "$KEYFORT" dane check --anchor "$WORK/dns/test.anchor" --resolver 192.0.2.53 \
+    mx.example-b.test >"$WORK/a/check.log" 2>&1; then
+    row "keyfort dane check mx.example-b.test" "TLSA 3 1 1 matched (STARTTLS)" "$(grep -o 'TLSA [0-9 ]*([A-Z0-9 -]*) matched' "$WORK/a/check.log")" ok
+else
+    row "keyfort dane check mx.example-b.test" "TLSA 3 1 1 matched (STARTTLS)" "$(tail -1 "$WORK/a/check.log")" FAIL
+fi
+cat "$WORK/a/check.log"
 
 # ---- negative cases ---------------------------------------------------------------------
 serve() { # serve ZONE SIGNED-FILE: knotd serves the file, Unbound forgets what it knew

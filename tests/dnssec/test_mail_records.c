@@ -442,3 +442,27 @@ ParameterizedTest(struct dane_case *c, mail_records, dane_matching)
     server_finish(&s, &r);
     run_free(&r);
 }
+
+/* A resolver that does not answer: a clear error and exit 8, nothing printed, no fallback. */
+Test(mail_records, unreachable_resolver)
+{
+    char anchor[400];
+    tmp_path(anchor, sizeof(anchor), "anchor.ds");
+    static const char ds[] = "example.com. 3600 IN DS 12345 13 2 "
+                             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+    write_file(anchor, ds, strlen(ds));
+    unsigned port = free_port(); /* nothing listens there */
+    char resolver[64];
+    snprintf(resolver, sizeof(resolver), "127.0.0.1@%u", port);
+    struct run r;
+    KEYFORT(&r, "smimea", "lookup", "--anchor", anchor, "--resolver", resolver, "hugh@example.com");
+    cr_assert_eq(mr_exit(&r), 8, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "DNS lookup failed"), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "did not answer"), "%s", r.err);
+    cr_assert_eq(r.out_len, 0);
+    run_free(&r);
+    KEYFORT(&r, "dane", "check", "--anchor", anchor, "--resolver", resolver, "mx.example.com");
+    cr_assert_eq(mr_exit(&r), 8, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "DNS lookup failed"), "%s", r.err);
+    run_free(&r);
+}

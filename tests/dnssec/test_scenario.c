@@ -32,9 +32,12 @@ Test(scenario, sp1800_6_with_negative_cases, .timeout = 300)
                        "%s", r.out);
     /* The negative cases, each for its own reason. */
     cr_assert_not_null(strstr(r.out, "no matching DANE TLSA records"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "dane: mx.example-b.test has address 192.0.2.20 (secure)"),
+                       "%s", r.out);
     cr_assert_not_null(strstr(r.out, "status: SERVFAIL"), "%s", r.out);
     cr_assert_not_null(strstr(r.out, "no validated certificate"), "%s", r.out);
-    static const char *const rows[] = { "TLSA does not match", "zone tampered after signing",
+    static const char *const rows[] = { "keyfort dane check mx.example-b.test",
+                                        "TLSA does not match", "zone tampered after signing",
                                         "S/MIME message altered", "SMIMEA record removed" };
     const char *summary = strstr(r.out, "== summary");
     cr_assert_not_null(summary, "%s", r.out);

@@ -106,6 +106,38 @@ static KF_RESULT check_tlsa_from_dns(const struct kf_cli_args *a, const char *ow
     return r;
 }
 
+/* The server's IPv4 address from a validated A lookup (RFC 7672 s2.2.2: the address chain
+ * must be secure for DANE to apply). Reports the security status; only secure is accepted. */
+static KF_RESULT check_address(const struct kf_cli_args *a, const char *host, char *out, size_t cap)
+{
+    if (a->anchor == NULL) {
+        return kf_cli_usage_error("give --anchor FILE to validate the address, or --connect "
+                                  "ADDR");
+    }
+    struct kf_dane_resolver *res = NULL;
+    KF_GUARD(kf_dane_resolver_new(a->resolver, a->anchor, &res));
+    struct kf_dane_answer ans;
+    kf_result r = kf_dane_resolve(res, host, 1 /* A */, &ans);
+    kf_dane_resolver_free(res);
+    KF_GUARD(r);
+    if (ans.security != KF_DANE_SECURE || ans.n == 0 || ans.len[0] != 4) {
+        int32_t code = ans.security == KF_DANE_BOGUS      ? KF_ERR_DNS_BOGUS
+                       : ans.security == KF_DANE_INSECURE ? KF_ERR_DNS_INSECURE
+                                                          : KF_ERR_DNS_NO_DATA;
+        kf_err_record(code, __FILE__, __LINE__, __func__);
+        kf_err_note_context("%s A: %s%s%s, no usable address", host,
+                            kf_dane_security_name(ans.security), ans.why[0] != '\0' ? ", " : "",
+                            ans.why);
+        kf_dane_answer_cleanup(&ans);
+        return (kf_result){ code };
+    }
+    const uint8_t *ip = ans.rdata[0];
+    (void)snprintf(out, cap, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    kf_dane_answer_cleanup(&ans);
+    printf("dane: %s has address %s (secure)\n", host, out);
+    return KF_OK;
+}
+
 /* TCP connection to host:port (or the --connect address), with I/O timeouts. */
 static KF_RESULT check_connect(const char *host, const char *port, int *out_fd)
 {
@@ -327,10 +359,14 @@ kf_result kf_cli_dane_check(const struct kf_cli_args *a)
         r = (kf_result){ KF_ERR_DNS_NO_DATA };
     }
     int fd = -1;
+    char addr[64] = "";
+    if (kf_ok(r) && a->connect == NULL) {
+        r = check_address(a, host, addr, sizeof(addr));
+    }
     if (kf_ok(r)) {
         /* --connect names the address to dial (a test server, a namespace); the name checked
-         * is still HOST. Without it, the system resolver finds the address. */
-        r = check_connect(a->connect != NULL ? a->connect : host, port, &fd);
+         * is still HOST. Without it, the validated A record gives the address. */
+        r = check_connect(a->connect != NULL ? a->connect : addr, port, &fd);
     }
     if (kf_ok(r) && strcmp(starttls, "smtp") == 0) {
         r = check_starttls(fd);
