@@ -1,12 +1,11 @@
 /* dane/lookup.c - validated lookups through libunbound. */
 #include "dane/lookup.h"
+#include "dnssec/dnssec.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unbound.h>
-#include <unistd.h>
 
 struct kf_dane_resolver {
     struct ub_ctx *ub;
@@ -29,10 +28,18 @@ kf_result kf_dane_resolver_new(const char *forward, const char *anchor_file,
 {
     KF_ENSURE_REF(anchor_file);
     KF_ENSURE_REF(out);
-    if (access(anchor_file, R_OK) != 0) {
-        kf_err_note_errno(errno);
-        kf_err_note_context("trust anchor file '%s'", anchor_file);
-        KF_BAIL(KF_ERR_FILE_OPEN);
+    /* Read the anchor here first: libunbound would only fail at the first query, with
+     * "initialization failure" and its reasons on stderr. This names the file and line. */
+    struct kf_zone az;
+    KF_GUARD_CTX(kf_zone_load_file(anchor_file, ".", &az), "trust anchor file");
+    size_t anchors = 0;
+    for (size_t i = 0; i < az.n_rrs; i++) {
+        anchors += az.rrs[i].type == KF_DNS_DS || az.rrs[i].type == KF_DNS_DNSKEY;
+    }
+    kf_zone_cleanup(&az);
+    if (anchors == 0) {
+        kf_err_note_context("trust anchor file '%s' holds no DS or DNSKEY record", anchor_file);
+        KF_BAIL(KF_ERR_ZONE_DATA);
     }
     struct kf_dane_resolver *r = calloc(1, sizeof(*r));
     KF_ENSURE(r != NULL, KF_ERR_NOMEM);

@@ -375,6 +375,10 @@ struct kf_dnssec_key {
     bool sign_other;  /* signs every other RRset */
 };
 
+/** Workers for @p work items taken @p chunk at a time: @p requested, or the CPUs online when
+ *  0, at most 64, and no more than the work can keep busy. */
+unsigned kf_dnssec_threads(unsigned requested, size_t work, size_t chunk);
+
 /** Fill @p out from a key: algorithm, DNSKEY RDATA, key tag. */
 KF_RESULT kf_dnssec_key_init(EVP_PKEY *pkey, uint8_t rsa_alg, uint16_t flags,
                              struct kf_dnssec_key *out);

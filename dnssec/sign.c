@@ -326,22 +326,22 @@ static kf_result sign_add_keys(struct kf_zone *z, const struct kf_sign_opts *o)
     return KF_OK;
 }
 
-static unsigned sign_threads(const struct kf_sign_opts *o, size_t n_jobs)
+unsigned kf_dnssec_threads(unsigned requested, size_t work, size_t chunk)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned t = o->threads != 0 ? o->threads : (cpus > 0 ? (unsigned)cpus : 1);
+    unsigned t = requested != 0 ? requested : (cpus > 0 ? (unsigned)cpus : 1);
     if (t > SIGN_MAX_THREADS) {
         t = SIGN_MAX_THREADS;
     }
-    if (n_jobs < (size_t)t * SIGN_CHUNK) {
-        t = (unsigned)(n_jobs / SIGN_CHUNK) + 1;
+    if (work < (size_t)t * chunk) {
+        t = (unsigned)(work / chunk) + 1;
     }
     return t;
 }
 
 static kf_result sign_execute(struct sign_run *run, struct kf_sign_stats *st)
 {
-    unsigned nt = sign_threads(run->o, run->n_jobs - run->n_reused);
+    unsigned nt = kf_dnssec_threads(run->o->threads, run->n_jobs - run->n_reused, SIGN_CHUNK);
     struct sign_worker *w = calloc(nt, sizeof(*w));
     pthread_t *tids = calloc(nt, sizeof(*tids));
     kf_result r = KF_OK;

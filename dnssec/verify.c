@@ -10,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define VERIFY_BATCH 64    /* signatures per kf_dnssec_verify_batch call */
 #define VERIFY_MAX_KEYS 64 /* DNSKEYs at the apex considered (a budget: more is bogus) */
@@ -243,9 +242,10 @@ struct verify_worker {
     struct kf_buf data;
 };
 
-/* The signed data of one item into w->data at @p at; returns false if it cannot be built. */
+/* The signed data of one item into w->data at @p at, and its parsed RRSIG into @p sig;
+ * returns false if it cannot be built. */
 static bool verify_build(struct verify_worker *w, const struct verify_item *it, size_t *at,
-                         size_t *len)
+                         size_t *len, struct kf_rrsig *sig_out)
 {
     const struct kf_zone *z = w->run->z;
     const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
@@ -253,6 +253,7 @@ static bool verify_build(struct verify_worker *w, const struct verify_item *it, 
     if (!kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, &sig))) {
         return false;
     }
+    *sig_out = sig;
     *at = w->data.len;
     kf_err_mute_begin();
     kf_result r = kf_dnssec_signed_data(z, &z->rrsets[it->covered], kf_zone_rdata(z, rr),
@@ -265,7 +266,6 @@ static bool verify_build(struct verify_worker *w, const struct verify_item *it, 
 static void verify_chunk(struct verify_worker *w, size_t from, size_t to)
 {
     struct verify_run *v = w->run;
-    const struct kf_zone *z = v->z;
     struct kf_dnssec_vjob jobs[VERIFY_BATCH];
     size_t idx[VERIFY_BATCH];
     size_t at[VERIFY_BATCH];
@@ -277,13 +277,11 @@ static void verify_chunk(struct verify_worker *w, size_t from, size_t to)
             continue;
         }
         size_t len = 0;
-        if (!verify_build(w, it, &at[nj], &len)) {
+        struct kf_rrsig sig;
+        if (!verify_build(w, it, &at[nj], &len, &sig)) {
             it->state = VS_BAD;
             continue;
         }
-        const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
-        struct kf_rrsig sig;
-        (void)kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, &sig));
         jobs[nj] = (struct kf_dnssec_vjob){
             .key = v->keys[it->key].pk, .data_len = len, .sig = sig.sig, .sig_len = sig.sig_len
         };
@@ -333,14 +331,7 @@ static void *verify_worker_main(void *arg)
 
 static kf_result verify_crypto(struct verify_run *v)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nt = v->o->threads != 0 ? v->o->threads : (cpus > 0 ? (unsigned)cpus : 1);
-    if (nt > 64) {
-        nt = 64;
-    }
-    if (v->n_items < (size_t)nt * VERIFY_BATCH) {
-        nt = (unsigned)(v->n_items / VERIFY_BATCH) + 1;
-    }
+    unsigned nt = kf_dnssec_threads(v->o->threads, v->n_items, VERIFY_BATCH);
     struct verify_worker *w = calloc(nt, sizeof(*w));
     pthread_t *tids = calloc(nt, sizeof(*tids));
     kf_result r = KF_OK;

@@ -61,10 +61,8 @@ static KF_RESULT check_tlsa_from_file(const char *path, const char *owner, struc
     kf_result r = kf_dnssec_name_from_text(owner, want, &wl);
     for (size_t i = 0; i < z.n_rrs && kf_ok(r); i++) {
         const struct kf_zone_rr *rr = &z.rrs[i];
-        uint8_t lower[KF_DNS_MAX_NAME];
-        memcpy(lower, want, wl);
-        kf_dnssec_name_lower(lower);
-        if (rr->type == 52 && kf_dnssec_name_cmp(kf_zone_owner_name(&z, rr->owner), lower) == 0) {
+        /* kf_dnssec_name_cmp ignores case: no lower-casing needed. */
+        if (rr->type == 52 && kf_dnssec_name_cmp(kf_zone_owner_name(&z, rr->owner), want) == 0) {
             r = check_tlsa_add(t, kf_zone_rdata(&z, rr), rr->rdlen);
         }
     }

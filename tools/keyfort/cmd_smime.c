@@ -118,6 +118,24 @@ static KF_RESULT smime_peer_cert(const struct kf_cli_args *a, X509 **out, char *
     return KF_OK;
 }
 
+/* The peer's certificate (see smime_peer_cert) as the one-element stack CMS takes; the stack
+ * does not own it. */
+static KF_RESULT smime_peer(const struct kf_cli_args *a, X509 **out_peer,
+                            STACK_OF(X509) * *out_certs, char *from, size_t cap)
+{
+    X509 *peer = NULL;
+    KF_GUARD(smime_peer_cert(a, &peer, from, cap));
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    if (certs == NULL || sk_X509_push(certs, peer) <= 0) {
+        sk_X509_free(certs);
+        X509_free(peer);
+        KF_BAIL(KF_ERR_NOMEM);
+    }
+    *out_peer = peer;
+    *out_certs = certs;
+    return KF_OK;
+}
+
 /* Our own key (token URI or file) and certificate, for sign and decrypt. */
 static KF_RESULT smime_own(const struct kf_cli_args *a, OSSL_LIB_CTX **lib, EVP_PKEY **key,
                            X509 **cert)
@@ -174,18 +192,14 @@ kf_result kf_cli_smime_verify(const struct kf_cli_args *a)
 {
     KF_GUARD(kf_cli_args_expect(a, 0, 0, "no arguments"));
     X509 *peer = NULL;
+    STACK_OF(X509) *certs = NULL;
     char from[700];
-    KF_GUARD(smime_peer_cert(a, &peer, from, sizeof(from)));
+    KF_GUARD(smime_peer(a, &peer, &certs, from, sizeof(from)));
     BIO *in = NULL;
     BIO *content = NULL;
     BIO *out = NULL;
     CMS_ContentInfo *cms = NULL;
-    STACK_OF(X509) *certs = sk_X509_new_null();
-    kf_result r =
-        certs != NULL && sk_X509_push(certs, peer) > 0 ? KF_OK : (kf_result){ KF_ERR_NOMEM };
-    if (kf_ok(r)) {
-        r = smime_open_in(a->in, &in);
-    }
+    kf_result r = smime_open_in(a->in, &in);
     if (kf_ok(r)) {
         cms = SMIME_read_CMS(in, &content);
         if (cms == NULL) {
@@ -222,17 +236,13 @@ kf_result kf_cli_smime_encrypt(const struct kf_cli_args *a)
 {
     KF_GUARD(kf_cli_args_expect(a, 0, 0, "no arguments"));
     X509 *peer = NULL;
+    STACK_OF(X509) *certs = NULL;
     char from[700];
-    KF_GUARD(smime_peer_cert(a, &peer, from, sizeof(from)));
+    KF_GUARD(smime_peer(a, &peer, &certs, from, sizeof(from)));
     BIO *in = NULL;
     BIO *out = NULL;
     CMS_ContentInfo *cms = NULL;
-    STACK_OF(X509) *certs = sk_X509_new_null();
-    kf_result r =
-        certs != NULL && sk_X509_push(certs, peer) > 0 ? KF_OK : (kf_result){ KF_ERR_NOMEM };
-    if (kf_ok(r)) {
-        r = smime_open_in(a->in, &in);
-    }
+    kf_result r = smime_open_in(a->in, &in);
     if (kf_ok(r)) {
         cms = CMS_encrypt_ex(certs, in, EVP_aes_256_cbc(), CMS_STREAM, NULL, NULL);
         if (cms == NULL) {
