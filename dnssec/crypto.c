@@ -2,6 +2,7 @@
  * DNSKEY public keys to and from EVP_PKEY, signing, verifying, digests (STYLE.md s10). */
 #include "common/kf_cursor.h"
 #include "dnssec/dnssec.h"
+#include "offload/offload.h"
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -314,91 +315,61 @@ kf_result kf_dnssec_signer_sign(struct kf_dnssec_signer *s, const uint8_t *data,
     return kf_buf_write_bytes(out, sig, sig_len);
 }
 
-/* ---- verifying ------------------------------------------------------------------------------- */
+/* ---- verifying: through the offload engine ------------------------------------------------------
+ */
 
 struct kf_dnssec_pubkey {
-    EVP_PKEY *key;
-    uint8_t alg;
-    const EVP_MD *md;
+    struct kf_offload_key *key;
+    enum kf_offload_alg alg;
 };
 
-static const EVP_MD *crypto_md_cached(uint8_t alg)
+static bool crypto_offload_alg(uint8_t dns_alg, enum kf_offload_alg *out)
 {
-    /* Fetched once per process (EVP_get_digestbyname returns static legacy method objects
-     * that are safe to share between threads). */
-    const char *name = crypto_md_of(alg);
-    return name == NULL ? NULL : EVP_get_digestbyname(name);
+    switch (dns_alg) {
+    case KF_DNS_ALG_RSASHA256:
+        *out = KF_OFFLOAD_RSA_PKCS1_SHA256;
+        return true;
+    case KF_DNS_ALG_RSASHA512:
+        *out = KF_OFFLOAD_RSA_PKCS1_SHA512;
+        return true;
+    case KF_DNS_ALG_ECDSAP256SHA256:
+        *out = KF_OFFLOAD_ECDSA_P256_SHA256;
+        return true;
+    case KF_DNS_ALG_ECDSAP384SHA384:
+        *out = KF_OFFLOAD_ECDSA_P384_SHA384;
+        return true;
+    case KF_DNS_ALG_ED25519:
+        *out = KF_OFFLOAD_ED25519;
+        return true;
+    case KF_DNS_ALG_ED448:
+        *out = KF_OFFLOAD_ED448;
+        return true;
+    default:
+        return false;
+    }
 }
 
-static EVP_PKEY *crypto_rsa_from_dnskey(const uint8_t *p, size_t len)
+/* RFC 3110 s2: exponent length (1 byte, or 0 and 2 bytes), exponent, modulus. */
+static kf_result crypto_rsa_key(const uint8_t *p, size_t len, struct kf_offload_key **out_key)
 {
     struct kf_cursor c;
     uint8_t el8 = 0;
     uint16_t elen = 0;
     const uint8_t *e = NULL;
     const uint8_t *n = NULL;
-    if (!kf_ok(kf_cursor_init(&c, p, len)) || !kf_ok(kf_cursor_read_u8(&c, &el8))) {
-        return NULL;
-    }
+    KF_GUARD(kf_cursor_init(&c, p, len));
+    KF_GUARD(kf_cursor_read_u8(&c, &el8));
     elen = el8;
-    if (el8 == 0 && !kf_ok(kf_cursor_read_u16(&c, &elen))) {
-        return NULL;
+    if (el8 == 0) {
+        KF_GUARD(kf_cursor_read_u16(&c, &elen));
     }
-    if (elen == 0 || !kf_ok(kf_cursor_borrow(&c, elen, &e)) || kf_cursor_left(&c) == 0 ||
-        kf_cursor_left(&c) > 512) {
-        return NULL;
-    }
+    KF_ENSURE(elen != 0, KF_ERR_MALFORMED);
+    KF_GUARD(kf_cursor_borrow(&c, elen, &e));
     size_t nlen = kf_cursor_left(&c);
-    if (!kf_ok(kf_cursor_borrow(&c, nlen, &n))) {
-        return NULL;
-    }
-    EVP_PKEY *key = NULL;
-    BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL);
-    BIGNUM *be = BN_bin2bn(e, (int)elen, NULL);
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    if (bn != NULL && be != NULL && bld != NULL && ctx != NULL &&
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1 &&
-        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1) {
-        if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-            key = NULL;
-        }
-    }
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    EVP_PKEY_CTX_free(ctx);
-    BN_free(bn);
-    BN_free(be);
-    return key;
-}
-
-static EVP_PKEY *crypto_ec_from_dnskey(const uint8_t *p, size_t len, uint8_t alg)
-{
-    size_t field = crypto_ec_size(alg);
-    if (len != 2 * field) {
-        return NULL;
-    }
-    uint8_t pt[1 + 96];
-    pt[0] = 0x04;
-    memcpy(pt + 1, p, len);
-    char group[16];
-    (void)snprintf(group, sizeof(group), "%s", field == 32 ? "P-256" : "P-384");
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + len),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_PKEY *key = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    /* fromdata checks that the point is on the curve. */
-    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        key = NULL;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    return key;
+    /* RFC 3110 caps DNSSEC RSA moduli at 4096 bits. */
+    KF_ENSURE(nlen != 0 && nlen <= 512, KF_ERR_MALFORMED);
+    KF_GUARD(kf_cursor_borrow(&c, nlen, &n));
+    return kf_offload_key_new_rsa(n, nlen, e, elen, 0, out_key);
 }
 
 kf_result kf_dnssec_pubkey_new(const uint8_t *rdata, size_t len, struct kf_dnssec_pubkey **out)
@@ -406,40 +377,37 @@ kf_result kf_dnssec_pubkey_new(const uint8_t *rdata, size_t len, struct kf_dnsse
     KF_ENSURE_REF(out);
     struct kf_dnskey k;
     KF_GUARD(kf_dnssec_dnskey_parse(rdata, len, &k));
-    EVP_PKEY *key = NULL;
-    switch (k.alg) {
-    case KF_DNS_ALG_RSASHA256:
-    case KF_DNS_ALG_RSASHA512:
-        key = crypto_rsa_from_dnskey(k.pub, k.pub_len);
-        break;
-    case KF_DNS_ALG_ECDSAP256SHA256:
-    case KF_DNS_ALG_ECDSAP384SHA384:
-        key = crypto_ec_from_dnskey(k.pub, k.pub_len, k.alg);
-        break;
-    case KF_DNS_ALG_ED25519:
-        key =
-            k.pub_len != 32 ? NULL : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, k.pub, 32);
-        break;
-    case KF_DNS_ALG_ED448:
-        key = k.pub_len != 57 ? NULL : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, k.pub, 57);
-        break;
-    default:
+    enum kf_offload_alg alg;
+    if (!crypto_offload_alg(k.alg, &alg)) {
         kf_err_note_context("DNSSEC algorithm %u", k.alg);
         KF_BAIL(KF_ERR_UNSUPPORTED);
     }
-    if (key == NULL) {
-        ERR_clear_error();
+    struct kf_offload_key *key = NULL;
+    kf_result r;
+    kf_err_mute_begin();
+    if (alg == KF_OFFLOAD_RSA_PKCS1_SHA256 || alg == KF_OFFLOAD_RSA_PKCS1_SHA512) {
+        r = crypto_rsa_key(k.pub, k.pub_len, &key);
+    } else if (alg == KF_OFFLOAD_ECDSA_P256_SHA256 || alg == KF_OFFLOAD_ECDSA_P384_SHA384) {
+        /* A zone has few keys and many signatures: the per-key table pays for itself. */
+        r = kf_offload_key_new_ec(alg, k.pub, k.pub_len, KF_OFFLOAD_KEY_TABLE, &key);
+    } else {
+        r = kf_offload_key_new_eddsa(alg, k.pub, k.pub_len, &key);
+    }
+    kf_err_mute_end();
+    if (!kf_ok(r)) {
+        if (r.code == KF_ERR_NOMEM) {
+            KF_BAIL(KF_ERR_NOMEM);
+        }
         kf_err_note_context("DNSKEY public key field of algorithm %u", k.alg);
         KF_BAIL(KF_ERR_MALFORMED);
     }
     struct kf_dnssec_pubkey *pk = calloc(1, sizeof(*pk));
     if (pk == NULL) {
-        EVP_PKEY_free(key);
+        kf_offload_key_free(key);
         KF_BAIL(KF_ERR_NOMEM);
     }
     pk->key = key;
-    pk->alg = k.alg;
-    pk->md = crypto_md_cached(k.alg);
+    pk->alg = alg;
     *out = pk;
     return KF_OK;
 }
@@ -447,72 +415,30 @@ kf_result kf_dnssec_pubkey_new(const uint8_t *rdata, size_t len, struct kf_dnsse
 void kf_dnssec_pubkey_free(struct kf_dnssec_pubkey *k)
 {
     if (k != NULL) {
-        EVP_PKEY_free(k->key);
+        kf_offload_key_free(k->key);
         free(k);
     }
 }
 
-/* r | s (RFC 6605) to DER for OpenSSL. */
-static bool crypto_ecdsa_raw_to_der(const uint8_t *sig, size_t len, size_t field, uint8_t *der,
-                                    size_t cap, size_t *out_len)
-{
-    if (len != 2 * field) {
-        return false;
-    }
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)field, NULL);
-    BIGNUM *s = BN_bin2bn(sig + field, (int)field, NULL);
-    bool ok = false;
-    if (es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1) {
-        r = s = NULL; /* owned by es now */
-        int n = i2d_ECDSA_SIG(es, NULL);
-        if (n > 0 && (size_t)n <= cap) {
-            uint8_t *p = der;
-            ok = i2d_ECDSA_SIG(es, &p) == n;
-            *out_len = (size_t)n;
-        }
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(es);
-    return ok;
-}
-
-static bool crypto_verify_one(const struct kf_dnssec_vjob *j)
-{
-    const struct kf_dnssec_pubkey *k = j->key;
-    if (k == NULL) {
-        return false;
-    }
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    if (m == NULL) {
-        return false;
-    }
-    bool ok = false;
-    const uint8_t *sig = j->sig;
-    size_t sig_len = j->sig_len;
-    uint8_t der[160];
-    size_t field = crypto_ec_size(k->alg);
-    if (field != 0) {
-        if (!crypto_ecdsa_raw_to_der(j->sig, j->sig_len, field, der, sizeof(der), &sig_len)) {
-            EVP_MD_CTX_free(m);
-            return false;
-        }
-        sig = der;
-    }
-    if (EVP_DigestVerifyInit_ex(m, NULL, k->md == NULL ? NULL : EVP_MD_get0_name(k->md), NULL, NULL,
-                                k->key, NULL) == 1) {
-        ok = EVP_DigestVerify(m, sig, sig_len, j->data, j->data_len) == 1;
-    }
-    EVP_MD_CTX_free(m);
-    ERR_clear_error();
-    return ok;
-}
-
 void kf_dnssec_verify_batch(struct kf_dnssec_vjob *jobs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        jobs[i].valid = crypto_verify_one(&jobs[i]);
+    /* In slices the stack holds; the engine batches each slice by key kind into lanes. */
+    struct kf_offload_job oj[64];
+    for (size_t at = 0; at < n; at += 64) {
+        size_t take = n - at < 64 ? n - at : 64;
+        for (size_t i = 0; i < take; i++) {
+            const struct kf_dnssec_vjob *j = &jobs[at + i];
+            oj[i] = (struct kf_offload_job){ .alg = j->key != NULL ? j->key->alg : 0,
+                                             .key = j->key != NULL ? j->key->key : NULL,
+                                             .msg = j->data,
+                                             .msg_len = j->data_len,
+                                             .sig = j->sig,
+                                             .sig_len = j->sig_len };
+        }
+        kf_offload_verify_many(NULL, oj, take);
+        for (size_t i = 0; i < take; i++) {
+            jobs[at + i].valid = oj[i].verdict == KF_OFFLOAD_VALID;
+        }
     }
 }
 

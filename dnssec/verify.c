@@ -4,7 +4,9 @@
  * Order of work per signature (STYLE.md s10): structural checks first, then the signed data
  * once, then the crypto (in batches through kf_dnssec_verify_batch, the one entry point the
  * offload engine will take over), dates last. */
+#include "common/kf_log.h"
 #include "dnssec/dnssec.h"
+#include "offload/offload.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -332,6 +334,8 @@ static void *verify_worker_main(void *arg)
 static kf_result verify_crypto(struct verify_run *v)
 {
     unsigned nt = kf_dnssec_threads(v->o->threads, v->n_items, VERIFY_BATCH);
+    kf_log(KF_LOG_INFO, "dnssec", "verify: %zu signatures on %u threads, offload backend %s",
+           v->n_items, nt, kf_offload_backend_name(kf_offload_backend_default()));
     struct verify_worker *w = calloc(nt, sizeof(*w));
     pthread_t *tids = calloc(nt, sizeof(*tids));
     kf_result r = KF_OK;

@@ -3,6 +3,8 @@
 #
 #   scripts/test.sh                   build/      RelWithDebInfo, then ctest
 #   scripts/test.sh --sanitize        build-asan/ Debug + ASan/UBSan (KEYFORT_SANITIZE=ON), then ctest
+#   scripts/test.sh --tsan            build-tsan/ ThreadSanitizer (KEYFORT_TSAN=ON): the offload
+#                                     engine and its tests only
 #   scripts/test.sh [...] -- ARGS     pass ARGS to ctest (e.g. -- -L hsm, -- -R test_cursor)
 #
 # Warnings are always errors here (KEYFORT_WERROR=ON), not only when CI=true: this script is the
@@ -19,17 +21,19 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 sanitize=0
+tsan=0
 ctest_extra=()
 while (($# > 0)); do
     case "$1" in
         --sanitize) sanitize=1 ;;
+        --tsan) tsan=1 ;;
         --)
             shift
             ctest_extra=("$@")
             break
             ;;
         -h | --help)
-            sed -n '2,15s/^# \{0,1\}//p' "$0"
+            sed -n '2,17s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -41,7 +45,12 @@ while (($# > 0)); do
 done
 
 jobs=${KF_JOBS:-$(nproc)}
-if ((sanitize)); then
+if ((tsan)); then
+    variant=tsan
+    bdir=${KF_BUILD_DIR:-build-tsan}
+    cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYFORT_TSAN=ON)
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+elif ((sanitize)); then
     variant=sanitize
     bdir=${KF_BUILD_DIR:-build-asan}
     cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DKEYFORT_SANITIZE=ON)
@@ -86,7 +95,7 @@ step()
 step "dependencies (scripts/deps.sh)"
 "$ROOT/scripts/deps.sh"
 
-if ((!sanitize)); then
+if ((!sanitize && !tsan)); then
     # STYLE.md s13: the checked-in .clang-format is the format; a diff fails the run.
     stage="format"
     step "format check (clang-format, tracked C files)"
