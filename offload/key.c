@@ -238,13 +238,16 @@ kf_result kf_offload_key_new_eddsa(enum kf_offload_alg alg, const uint8_t *pub, 
     return KF_OK;
 }
 
-/* A BIGNUM parameter of @p pkey as big-endian bytes into @p buf; 0 if absent or too long. */
-static size_t key_get_bn(EVP_PKEY *pkey, const char *name, uint8_t *buf, size_t cap)
+/* A BIGNUM parameter of @p pkey as big-endian bytes into @p buf: exactly @p pad bytes if pad
+ * is not 0 (a coordinate may be 0, or shorter than the field), else its minimal length.
+ * Returns 0 if absent or too long. */
+static size_t key_get_bn(EVP_PKEY *pkey, const char *name, uint8_t *buf, size_t cap, size_t pad)
 {
     BIGNUM *bn = NULL;
     size_t len = 0;
     if (EVP_PKEY_get_bn_param(pkey, name, &bn) == 1 && (size_t)BN_num_bytes(bn) <= cap) {
-        len = (size_t)BN_bn2bin(bn, buf);
+        len = pad != 0 ? (BN_bn2binpad(bn, buf, (int)pad) == (int)pad ? pad : 0)
+                       : (size_t)BN_bn2bin(bn, buf);
     }
     BN_free(bn);
     return len;
@@ -256,8 +259,8 @@ kf_result kf_offload_key_from_pkey(EVP_PKEY *pkey, unsigned flags, struct kf_off
     KF_ENSURE_REF(out_key);
     if (EVP_PKEY_is_a(pkey, "RSA")) {
         uint8_t n[KEY_RSA_MAX_BYTES], e[KEY_RSA_MAX_BYTES];
-        size_t n_len = key_get_bn(pkey, OSSL_PKEY_PARAM_RSA_N, n, sizeof(n));
-        size_t e_len = key_get_bn(pkey, OSSL_PKEY_PARAM_RSA_E, e, sizeof(e));
+        size_t n_len = key_get_bn(pkey, OSSL_PKEY_PARAM_RSA_N, n, sizeof(n), 0);
+        size_t e_len = key_get_bn(pkey, OSSL_PKEY_PARAM_RSA_E, e, sizeof(e), 0);
         ERR_clear_error();
         KF_ENSURE(n_len > 0 && e_len > 0, KF_ERR_MALFORMED);
         return kf_offload_key_new_rsa(n, n_len, e, e_len, flags, out_key);
@@ -279,13 +282,11 @@ kf_result kf_offload_key_from_pkey(EVP_PKEY *pkey, unsigned flags, struct kf_off
             kf_err_note_context("EC group '%s' (offload takes P-256 and P-384)", group);
             KF_BAIL(KF_ERR_UNSUPPORTED);
         }
-        uint8_t x[48], y[48], xy[96] = { 0 };
-        size_t xl = key_get_bn(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x, field);
-        size_t yl = key_get_bn(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y, field);
+        uint8_t xy[96];
+        size_t xl = key_get_bn(pkey, OSSL_PKEY_PARAM_EC_PUB_X, xy, field, field);
+        size_t yl = key_get_bn(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, xy + field, field, field);
         ERR_clear_error();
-        KF_ENSURE(xl > 0 && yl > 0, KF_ERR_MALFORMED);
-        memcpy(xy + field - xl, x, xl);
-        memcpy(xy + 2 * field - yl, y, yl);
+        KF_ENSURE(xl == field && yl == field, KF_ERR_MALFORMED);
         return kf_offload_key_new_ec(alg, xy, 2 * field, flags, out_key);
     }
     bool ed25519 = EVP_PKEY_is_a(pkey, "ED25519");

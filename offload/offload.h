@@ -124,7 +124,9 @@ typedef void kf_offload_done_fn(void *arg, const struct kf_offload_completion *d
 struct kf_offload_config {
     unsigned workers;     /* worker threads for submit (0: synchronous use only) */
     unsigned max_batch;   /* jobs one worker takes at once (default 64) */
-    unsigned queue_depth; /* submitted, not yet completed jobs (default 4096) */
+    unsigned queue_depth; /* jobs accepted and not yet handed over (default 4096): in poll
+                             mode a completion counts until it is polled, so a caller that
+                             never polls gets RETRY once this many wait */
     unsigned flush_us;    /* a partial batch waits at most this long (default 100) */
     unsigned min_lanes;   /* fewer same-kind jobs than this go to the scalar path (default 3) */
     enum kf_offload_backend backend;

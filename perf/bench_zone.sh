@@ -49,12 +49,14 @@
 # (YYYYMMDDHHMMSS), fixed for the whole run; all verifiers check at the current time.
 #
 # The floor: `openssl speed -multi N` (OpenSSL's signatures per second on all CPUs, measured at the
-# start under the same load) gives the least time any OpenSSL-based tool needs for this zone's
-# RRSIGs; the report says when a target asks for less than that.
+# start under the same load) gives the least time any tool that verifies one signature at a time
+# with OpenSSL needs for this zone's RRSIGs. keyfort's verifier runs on the offload engine
+# (docs/offload.md), whose IFMA kernels are not bound by it; the report says so.
 #
 # Targets (per algorithm): keyfort sign (PEM keys) >= 2x faster than the fastest peer signer;
-# keyfort verify >= 3x faster than the fastest peer verifier; keyfort's peak RSS no higher than
-# the lightest peer's (sign and verify separately). The SoftHSM row is information only.
+# keyfort verify >= 6x faster than the fastest peer verifier (issue 7; 3x before the engine);
+# keyfort's peak RSS no higher than the lightest peer's (sign and verify separately). The SoftHSM
+# row is information only.
 #
 # Exit: 0 once it has run (FAIL lines are findings, not errors); 2 on bad usage or when the setup
 # fails (a tool missing, key import, token); 1 on an unexpected internal error.
@@ -562,7 +564,7 @@ for alg in "${ALGS[@]}"; do
         done
         # Verdicts. Fastest peer by median wall time, lightest by peak RSS.
         target=2
-        [[ $phase == verify ]] && target=3
+        [[ $phase == verify ]] && target=6
         fast="" light=""
         for p in "${peers[@]}"; do
             [[ -n ${MW[$p]:-} ]] || continue
@@ -638,7 +640,7 @@ for alg in "${ALGS[@]}"; do
             fs = n / s; fv = n / v
             printf "floor: openssl speed -multi %d: %.0f sign/s, %.0f verify/s: %d RRSIGs need >= %.2f s to sign, >= %.2f s to verify\n", c, s, v, n, fs, fv
             if (ns != "") printf "       the sign target asks keyfort for <= %.2f s%s\n", ns, (ns < fs ? ": below the floor, out of reach on this machine" : "")
-            if (nv != "") printf "       the verify target asks keyfort for <= %.2f s%s\n", nv, (nv < fv ? ": below the floor, out of reach on this machine" : "")
+            if (nv != "") printf "       the verify target asks keyfort for <= %.2f s%s\n", nv, (nv < fv ? ": below the one-at-a-time floor (keyfort verifies on the offload engine, not bound by it)" : "")
         }'
     shopt -s nullglob
     for f in "$TMP/log/reject-$alg-"*; do
