@@ -114,7 +114,7 @@ static void fuzz_rsa(const uint8_t *d, size_t size)
         if ((mask[0] & 0x80) == 0) {
             memset(mask, 0, sizeof(mask));
         }
-        fuzz_em(sig, k, d + mask_len, size - mask_len, mask + 1, mask_len - 1);
+        fuzz_em(sig, k, d + mask_len, size - mask_len, mask + 1, mask_len > 0 ? mask_len - 1 : 0);
         msg = d + mask_len;
         msg_len = size - mask_len;
     }

@@ -11,25 +11,21 @@
  * Signing is slow, so each key gets a pool of valid signatures and, for RSA, a pool of
  * signatures over deliberately wrong EMSA-PKCS1-v1_5 encodings (RFC 8017 s9.2), made with the
  * raw private operation; the cases are drawn from the pools and damaged at random. RSA keys are
- * fixed below (generated for this file), EC and EdDSA keys and ECDSA nonces come from the
- * seed, so KF_DIFF_SEED=<seed> replays a run exactly; KF_DIFF_CASES changes the number of
- * cases per kernel (default 100000). The backend under test is the default one
+ * fixed (offload_fixture.c, which holds what this file shares with test_edge.c and
+ * test_queue_stress.c), EC and EdDSA keys and ECDSA nonces come from the seed, so
+ * KF_DIFF_SEED=<seed> replays a run exactly; KF_DIFF_CASES changes the number of cases per kernel
+ * (default 100000). The backend under test is the default one
  * ($KEYFORT_OFFLOAD), printed at the start of every test.
  */
 #include "offload/offload.h"
+#include "offload_fixture.h"
 
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
-#include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,224 +46,35 @@
 #define DEFAULT_CASES 100000u
 #define DEFAULT_SEED 0x6b66646966663031u /* "kfdiff01" */
 
-/* ---- randomness: splitmix64, so (seed, case number) names a case -------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static size_t rng_below(uint64_t *s, size_t n)
-{
-    return (size_t)(rng_next(s) % n);
-}
-
-static void rng_fill(uint64_t *s, uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = (uint8_t)rng_next(s);
-    }
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-    const char *v = getenv(name);
-    if (v == NULL || *v == '\0') {
-        return dflt;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 0);
-    cr_assert(errno == 0 && *end == '\0', "%s=%s is not a number", name, v);
-    return (uint64_t)x;
-}
+/* ---- randomness: splitmix64 (offload_fixture.c), so (seed, case number) names a case ------ */
 
 static uint64_t test_seed(void)
 {
-    return env_u64("KF_DIFF_SEED", DEFAULT_SEED);
+    return fixture_env_u64("KF_DIFF_SEED", DEFAULT_SEED);
 }
 
 static size_t test_cases(void)
 {
-    return (size_t)env_u64("KF_DIFF_CASES", DEFAULT_CASES);
-}
-
-static const char *hex(char *buf, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        buf[2 * i] = digits[p[i] >> 4];
-        buf[2 * i + 1] = digits[p[i] & 15];
-    }
-    buf[2 * n] = '\0';
-    return buf;
+    return (size_t)fixture_env_u64("KF_DIFF_CASES", DEFAULT_CASES);
 }
 
 /* ---- big-endian helpers ------------------------------------------------------------------ */
-
-/* out = a + b over len bytes; returns the carry out. */
-static bool be_add(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t len)
-{
-    unsigned c = 0;
-    for (size_t i = len; i-- > 0;) {
-        unsigned t = (unsigned)a[i] + b[i] + c;
-        out[i] = (uint8_t)t;
-        c = t >> 8;
-    }
-    return c != 0;
-}
-
-/* out = a - b over len bytes (a >= b). */
-static void be_sub(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t len)
-{
-    int borrow = 0;
-    for (size_t i = len; i-- > 0;) {
-        int t = (int)a[i] - b[i] - borrow;
-        borrow = t < 0;
-        out[i] = (uint8_t)(t + (borrow ? 256 : 0));
-    }
-}
-
-static void be_small(uint8_t *out, size_t len, unsigned v)
-{
-    memset(out, 0, len);
-    out[len - 1] = (uint8_t)v;
-}
 
 /* out = a + v (small); a must not be all ones. */
 static void be_add_small(uint8_t *out, const uint8_t *a, size_t len, unsigned v)
 {
     uint8_t b[SIG_MAX];
-    be_small(b, len, v);
-    cr_assert(!be_add(out, a, b, len));
+    fixture_be_small(b, len, v);
+    cr_assert(!fixture_be_add(out, a, b, len));
 }
 
 static void be_sub_small(uint8_t *out, const uint8_t *a, size_t len, unsigned v)
 {
     uint8_t b[SIG_MAX];
-    be_small(b, len, v);
-    be_sub(out, a, b, len);
+    fixture_be_small(b, len, v);
+    fixture_be_sub(out, a, b, len);
 }
 
-/* ---- fixed RSA keys (test-only, generated for this file): primes p and q ------------------ */
-
-struct rsa_key_hex {
-    int bits;
-    uint64_t e;
-    const char *p;
-    const char *q;
-};
-
-/* 2048-bit, e = 65537 */
-static const struct rsa_key_hex key_a = {
-    2048,
-    65537u,
-    "eeb3ca088d103aa84d7c671b85bd86d7491cc5fd59b48a6428ee72ccc8b4452d617c15b8f12094b2b1192e4c"
-    "09fc26a5d5cf3cd78053eadc0d6d20da834084cd5afa64b87160fdbde3b99b4ab3a0c43a335066ac79ec18ef"
-    "4c6f19876a8a4321fffc463d8c5598abaf66c34dcc8a63f728cbb2fa284d65a9a0b97382d8d94bcd",
-    "d278d28f37485618ef5f4ebd8f0b52bbcd92ee835df0bdfd861f3932705f34716636c607aa13a33bfcea1815"
-    "c2a641667228633e38a360fd118326dff3f983d31e85c645205868a9a6f1121bd580af48261917510c61c096"
-    "505ccaa55fb501bc9e9d392758631c6fc9e3ed7bcb57dc206af73909cced0866d38832f116d99397",
-};
-/* 2048-bit, e = 65537 */
-static const struct rsa_key_hex key_b = {
-    2048,
-    65537u,
-    "fe2fe22b6780de94f0d49eaae3e9deb2ea6e93dbb6b65dc12d4dfec1483ba9b90f09a255b45386ec05a91567"
-    "1ed15ae9a2e6dd3c0e5e9d901e7e18b7ee9e49e9b2fbb61b5fc1b9ee0b8977fc40fe781675df30caab4ba7fa"
-    "47741724ad11dc7d505144930f5207c792c0337b322ba1fcd3d96502aad810183e4ebeb83049fd59",
-    "cd2fd707286a2d9686403d5d27199cd06409d205fd35bdd7d76a74cd14770692255b982d08cf7a707f6e657a"
-    "84fd0853928c2760d9450a2cdeac0f39a638b496bc6702489b9d7bfdfc84ed98ef11fd56c94b40e35cce9861"
-    "a7ac7a06de706d6708a2c4dc23a2c62a00d649ecfd256d31f875bdea32049ae0fc9597fe6d0d0a51",
-};
-/* 2048-bit, e = 3 */
-static const struct rsa_key_hex key_e3 = {
-    2048,
-    3u,
-    "e36009002232127633547c3027d91082f8e9c6a551bcf03d5097d3ca63e2244fa44521f403242fa8e9e402f5"
-    "9c5461024c79d1a3bb76f493b5352ef09daf8d298cf8afe626395ccc75c60f79d2f80043e30c4919e96dbdb7"
-    "911989f68cd4b1331f5f69f4ac13ed1de48d54ce577e5ee09e8af43182cc6431ede6c2c14f30e847",
-    "da22cf5a526cd0b4125dfa711094252ac9d14b2ee34c4542668890548a19351e91715afa8bd195e1141b89f7"
-    "e82952b16d2b2af80abfc6b615a7e3b8f7eb5a997f51153a0699858fc05d5f0e47950accd20b33ed64503f91"
-    "9832f9ad36db00d23e2789c11b8034349af7b7c57f323aad5ed15fd10182d6a874c3906f6816d4f5",
-};
-/* 2048-bit, e = 4294967311 */
-static const struct rsa_key_hex key_ebig = {
-    2048,
-    4294967311u,
-    "d3fd3f6914a30ec8264b254c70f86acdcac8e3878c094466526b914908fd035d5b78002afdb7f57a8aad5882"
-    "ae15b87158246056965b57cdbe3110b30a12b20f7b8beff2a76d1bf3426337bac2ee78ac1a63170705f413bc"
-    "345b840e15e8f6ca5a223fce1558093be00ad82de8bb9f93c9584e8d5af4b573ed8bb3bc0a5ea345",
-    "c05edae027e72059e360295ea2e838b37c84d87fbcbe6a7562fa598e7f15c810b0b696b315efddd5c7541e8c"
-    "9236d4cd0e55076d491745dcd1ea4ba16d153fb179618588836731714277736142c0e84e1438fdff9d92d9e8"
-    "248dcbc3a36259ff9981b22d1d024e4f0eded389bce8e3fcf4dd5816831599eb09f483ae654bce75",
-};
-/* 1024-bit, e = 65537 */
-static const struct rsa_key_hex key_r1024 = {
-    1024,
-    65537u,
-    "dd613eebe39a33ccb40a023fd3999d8c6ee0fb70821fd3ea32964b6c22f6990a929dd3778bb2b31ebcd892f9"
-    "33f692ea99e1487c1d4e538751b7aa61220269c7",
-    "cb8fa369430984a542d709fd33e68e2261b1b8e1d27cb92de001461e10786553b94ee383b7077c4ada75754e"
-    "ae53c2335d3cdcd6ad03ab67f3c246ec953155ef",
-};
-/* 2047-bit, e = 65537 */
-static const struct rsa_key_hex key_r2047 = {
-    2047,
-    65537u,
-    "ce4e301d41d7040fe31be3494e377d333426def1892f91ac9139c371112937d887f4d47978cfb7642ba91cf9"
-    "306f79a920fca50017890ba0466b2953bcafcd6df419418e261a6cae3be8db64774478cff7883090cd301b44"
-    "867334ce733ea7e2d94380e1f5d1f76208ab7b0ef93d9cbc4101ae61323e23a67b072b5433526b15",
-    "6efdc4d5b838f39aed591e0b40eb70d607b44b6d4c7a75557b5a6dbf40e19b45c55d356ed593dcd656a8f25a"
-    "4ac33f163ba3a4723d71f6f964cd8b885f8bd54b0b52d41f94d298f9d492de30ef17fde8944d74c464772163"
-    "2964c66e414172ae4bf0ced5b0435a7a35f374a9bfdbc30d926e465a575b997c2a7f80ffcf76a8d5",
-};
-/* 2049-bit, e = 3 */
-static const struct rsa_key_hex key_r2049 = {
-    2049,
-    3u,
-    "01812eff5bdf032902054de8da6a62ec72e49f4b306842a13d9b1b4e3c39ab29414f90d80a73c600a155c4df"
-    "4717dcc0dbebc8402c1a6624cf33f0be29a8eaca6a27c42e9accc51f43b9464f008af193d9ab57de7b1129d2"
-    "a32758614367f273ac61dfb707a922bd02bb66ce5a3f8d56596752a09851787aab469c021950f856dd",
-    "f52b6de10e6e9658c81a5609a5bbe3b7063509912bb908425e612351d13f298a89523d090438d7a5071d8eda"
-    "f7ecadc8e90c7e6b05db84e00cfc90f7e9863bc8e9a820482d2ae38388ca9d730c64220098202067629ef591"
-    "a913800d20c5bf6629b33733839613c20385703adbc1e582d68bb19d673626695e8947f905b91749",
-};
-/* 3072-bit, e = 65537 */
-static const struct rsa_key_hex key_r3072 = {
-    3072,
-    65537u,
-    "d9a9e28923c8dafad2a11cae23151c10813f04572b13ac2ef8ddaaa028dc901f2de2ef273e3d557312c977b2"
-    "2f252f194ce8572ee3350e0c5e24671ecdd904cf34eb0ef571d5fceb410a0d33c0d70ce87389329869d9c347"
-    "1004b7a182e89913beb9199f6262c89c3a721c3719098e384989b7194c345f39bbd06070fd5480408f29a615"
-    "2d2a768de9e52f6034520d08ddf19446e3a8ce0f830c2a8bffcf53513cdaa977e6e3a49f14c106166e4245e0"
-    "55d4c532b3a751571625ddcee82f81ff",
-    "c4e869860447b823e1fe5d11da486533595b328a577bd3c156ac0d027c55455b14b5f51ab866bb8cfb59118b"
-    "af0db255a8040bdb3c46d1f02b223092147b8c552f17ef4bb876a681f9ed1ee32beabc3b1239af36cb4a2812"
-    "7492376dc7e17abfa3f44b0679f292e9fc3cbe603c95d07e472de5dde45cf8c07d3ff33e553ca3e4ceaccaaa"
-    "568245f79ba99ca5a07050a4b9917bc5a4db4810b40310bf8d637bd07f81da2d07f639e51dcd0d75b785fdcc"
-    "1b354fdef35298b7f504e46c8ef1ddc7",
-};
-/* 4096-bit, e = 65537 */
-static const struct rsa_key_hex key_r4096 = {
-    4096,
-    65537u,
-    "dea767049492b78d4b8517f20e8e2881dc9ab6e82c4bf5d8e42d2891bb7b6f533306dfbc80a59bc168cc2cd5"
-    "69c97d93f098404277066e70b110b6d8764ed8eafdb8c0df40b624dae28fcd167a553e4ed3f3346265d24feb"
-    "8665734096fca486ce60ed9539242b810f598327ad26795ac668b1f913882ccf4705f3992234bbb9cfe57741"
-    "52a116192102023ed2caf92859cef1011cfd01a2d155af2df6084e359d27790ca74282d9118f80f3ccf4dab4"
-    "04c8a20daab11da7058885726983d56e60486e1c916eacc32841dbb3efdc76022f25b43a1988166c0417c7c5"
-    "024ed58e736b823bdeb60f2cb2492ea7f1cc5579281d6fc353170d6733ab58faa4934b6b",
-    "b6172ff6bfb63423c95fee91896faecf389083f2913a194d93d8ee01d253439722edbcb5d7c3aff5d5bab894"
-    "a2f83d3c263b08797dad7ef5fd2ce575992a4d57312ee31000378923c96cf8d318cdd19cc7a91f735f556008"
-    "7bc307bf5fe5213b8e71e7342a3f22e65beb703b3c7586d336664ae14bb34826906d7a46529d5d26393b9d12"
-    "36c69bd7e66adbccebfd588f2760e399ed9b137fe7ed3f1c90064e308a236e0af66d7f6e94d5d549dbe42f5d"
-    "faba4bc4df906a8213f2b1b780f992341b8e00288f55aae10a717b23ac31c6c3d49bd9a06d3c0ba918a80990"
-    "c84998f1a99e53e5b9a3dc93e516150920729c21c5f300a53b4f5319d0ca39a6557e56c1",
-};
 /* ---- keys under test --------------------------------------------------------------------- */
 
 enum family {
@@ -275,13 +82,6 @@ enum family {
     FAM_EC,
     FAM_ED,
     FAM_COUNT,
-};
-
-struct ecg {
-    EC_GROUP *g;
-    const char *name; /* OSSL_PKEY_PARAM_GROUP_NAME */
-    size_t comp;      /* bytes of a coordinate, of r and of s */
-    BIGNUM *n, *p;
 };
 
 /* One pool entry: a message and a signature (valid, or over a bad encoding), with OpenSSL's
@@ -299,11 +99,11 @@ struct tkey {
     char name[40];
     enum kf_offload_alg alg;
     enum family fam;
-    const EVP_MD *md;    /* the algorithm's digest; NULL for EdDSA */
-    EVP_PKEY *pkey;      /* OpenSSL's key: the oracle verifies with it; RSA, EdDSA sign */
-    bool own;            /* pkey, kf and d belong to this entry (not an alias) */
-    BIGNUM *d;           /* ECDSA private scalar */
-    const struct ecg *g; /* ECDSA group */
+    const EVP_MD *md; /* the algorithm's digest; NULL for EdDSA */
+    EVP_PKEY *pkey;   /* OpenSSL's key: the oracle verifies with it; RSA, EdDSA sign */
+    bool own;         /* pkey, kf and d belong to this entry (not an alias) */
+    BIGNUM *d;        /* ECDSA private scalar */
+    const struct fixture_ec_group *g; /* ECDSA group */
     struct kf_offload_key *kf;
     size_t sig_len; /* of a well-formed signature */
     size_t comp;
@@ -317,37 +117,15 @@ struct tkey {
 
 static struct tkey keys[KEYS_MAX];
 static size_t nkeys;
-static struct ecg g256 = { NULL, "P-256", 32, NULL, NULL };
-static struct ecg g384 = { NULL, "P-384", 48, NULL, NULL };
-static BN_CTX *bnc;
+static struct fixture_ec_group g256, g384; /* set up on first use */
 
-static void ecg_init(struct ecg *g, int nid)
+/* @p g (g256 or g384), set up if it is not yet. */
+static struct fixture_ec_group *ecg_ready(struct fixture_ec_group *g)
 {
-    if (g->g != NULL) {
-        return;
+    if (g->g == NULL) {
+        fixture_ec_group_init(g, g == &g256 ? NID_X9_62_prime256v1 : NID_secp384r1);
     }
-    g->g = EC_GROUP_new_by_curve_name(nid);
-    cr_assert_not_null(g->g);
-    g->n = BN_dup(EC_GROUP_get0_order(g->g));
-    g->p = BN_new();
-    cr_assert_not_null(g->n);
-    cr_assert_not_null(g->p);
-    cr_assert_eq(EC_GROUP_get_curve(g->g, g->p, NULL, NULL, NULL), 1);
-}
-
-static void ecg_free(struct ecg *g)
-{
-    EC_GROUP_free(g->g);
-    BN_free(g->n);
-    BN_free(g->p);
-    g->g = NULL;
-    g->n = g->p = NULL;
-}
-
-static void setup(void)
-{
-    bnc = BN_CTX_new();
-    cr_assert_not_null(bnc);
+    return g;
 }
 
 static void teardown(void)
@@ -364,13 +142,11 @@ static void teardown(void)
     }
     memset(keys, 0, sizeof(keys));
     nkeys = 0;
-    ecg_free(&g256);
-    ecg_free(&g384);
-    BN_CTX_free(bnc);
-    bnc = NULL;
+    fixture_ec_group_free(&g256);
+    fixture_ec_group_free(&g384);
 }
 
-TestSuite(differential, .init = setup, .fini = teardown);
+TestSuite(differential, .fini = teardown);
 
 static struct tkey *key_slot(const char *name, enum kf_offload_alg alg, enum family fam)
 {
@@ -384,78 +160,14 @@ static struct tkey *key_slot(const char *name, enum kf_offload_alg alg, enum fam
     return k;
 }
 
-static EVP_PKEY *rsa_load(const struct rsa_key_hex *h)
-{
-    BIGNUM *p = NULL, *q = NULL;
-    cr_assert_gt(BN_hex2bn(&p, h->p), 0);
-    cr_assert_gt(BN_hex2bn(&q, h->q), 0);
-    BIGNUM *n = BN_new(), *e = BN_new(), *d = BN_new(), *p1 = BN_dup(p), *q1 = BN_dup(q);
-    BIGNUM *phi = BN_new(), *dp = BN_new(), *dq = BN_new(), *qi = BN_new();
-    cr_assert(n && e && d && p1 && q1 && phi && dp && dq && qi);
-    cr_assert(BN_mul(n, p, q, bnc) && BN_set_word(e, h->e) && BN_sub_word(p1, 1) &&
-              BN_sub_word(q1, 1) && BN_mul(phi, p1, q1, bnc) &&
-              BN_mod_inverse(d, e, phi, bnc) != NULL && BN_mod(dp, d, p1, bnc) &&
-              BN_mod(dq, d, q1, bnc) && BN_mod_inverse(qi, q, p, bnc) != NULL);
-    cr_assert_eq(BN_num_bits(n), h->bits);
-    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-    cr_assert_not_null(b);
-    cr_assert(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_D, d) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_FACTOR1, p) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_FACTOR2, q) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qi));
-    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(b);
-    cr_assert_not_null(params);
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    EVP_PKEY *pk = NULL;
-    cr_assert_not_null(c);
-    cr_assert_eq(EVP_PKEY_fromdata_init(c), 1);
-    cr_assert_eq(EVP_PKEY_fromdata(c, &pk, EVP_PKEY_KEYPAIR, params), 1);
-    EVP_PKEY_CTX_free(c);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(b);
-    BN_free(p);
-    BN_free(q);
-    BN_free(n);
-    BN_free(e);
-    BN_clear_free(d);
-    BN_free(p1);
-    BN_free(q1);
-    BN_free(phi);
-    BN_clear_free(dp);
-    BN_clear_free(dq);
-    BN_free(qi);
-    return pk;
-}
-
 /* An RSA key; its engine key comes from the modulus and exponent bytes, or from the EVP_PKEY. */
-static struct tkey *add_rsa(const char *name, const struct rsa_key_hex *h, bool via_pkey)
+static struct tkey *add_rsa(const char *name, const struct fixture_rsa_key *h, bool via_pkey)
 {
     struct tkey *k = key_slot(name, KF_OFFLOAD_RSA_PKCS1_SHA256, FAM_RSA);
     k->md = EVP_sha256();
-    k->pkey = rsa_load(h);
-    k->sig_len = (size_t)EVP_PKEY_get_size(k->pkey);
-    BIGNUM *n = NULL;
-    cr_assert_eq(EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, &n), 1);
-    cr_assert_eq(BN_bn2binpad(n, k->n, (int)k->sig_len), (int)k->sig_len);
-    BN_free(n);
-    kf_result r;
-    if (via_pkey) {
-        r = kf_offload_key_from_pkey(k->pkey, 0, &k->kf);
-    } else {
-        uint8_t e[8];
-        size_t e_len = 0;
-        for (int sh = 56; sh >= 0; sh -= 8) {
-            if (e_len > 0 || (uint8_t)(h->e >> sh) != 0) {
-                e[e_len++] = (uint8_t)(h->e >> sh);
-            }
-        }
-        r = kf_offload_key_new_rsa(k->n, k->sig_len, e, e_len, 0, &k->kf);
-    }
-    cr_assert(kf_ok(r), "%s: key creation failed: %s", name, kf_err_name(r.code));
+    k->pkey = fixture_rsa_load(h);
+    k->sig_len = fixture_rsa_modulus(k->pkey, k->n, sizeof(k->n));
+    k->kf = via_pkey ? fixture_kf_from_pkey(k->pkey, 0) : fixture_kf_rsa(k->n, k->sig_len, h->e);
     return k;
 }
 
@@ -476,56 +188,11 @@ static struct tkey *add_rsa_alias(const char *name, const struct tkey *src, enum
     return k;
 }
 
-static void ec_xy(const struct ecg *g, const EC_POINT *pt, uint8_t *xy)
-{
-    BIGNUM *x = BN_new(), *y = BN_new();
-    cr_assert(x && y);
-    cr_assert_eq(EC_POINT_get_affine_coordinates(g->g, pt, x, y, bnc), 1);
-    cr_assert_eq(BN_bn2binpad(x, xy, (int)g->comp), (int)g->comp);
-    cr_assert_eq(BN_bn2binpad(y, xy + g->comp, (int)g->comp), (int)g->comp);
-    BN_free(x);
-    BN_free(y);
-}
-
-/* OpenSSL's import of X || Y as a public key; NULL when OpenSSL refuses it. */
-static EVP_PKEY *ec_pub_pkey(const struct ecg *g, const uint8_t *xy, size_t len)
-{
-    uint8_t oct[1 + 2 * 72];
-    cr_assert_leq(len, 2 * 72);
-    oct[0] = 0x04;
-    memcpy(oct + 1, xy, len);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, oct, 1 + len),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    cr_assert_not_null(c);
-    EVP_PKEY *pk = NULL;
-    if (EVP_PKEY_fromdata_init(c) != 1 ||
-        EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        pk = NULL;
-    }
-    EVP_PKEY_CTX_free(c);
-    ERR_clear_error();
-    return pk;
-}
-
-static void bn_random_scalar(uint64_t *rng, const struct ecg *g, BIGNUM *out)
-{
-    uint8_t b[72];
-    do {
-        rng_fill(rng, b, g->comp);
-        cr_assert_not_null(BN_bin2bn(b, (int)g->comp, out));
-        cr_assert_eq(BN_mod(out, out, g->n, bnc), 1);
-    } while (BN_is_zero(out));
-}
-
 /* An ECDSA key with a private scalar from the seed (@p d_from: reuse that key's scalar). */
-static struct tkey *add_ec(const char *name, struct ecg *g, enum kf_offload_alg alg, uint64_t *rng,
-                           unsigned kflags, bool via_pkey, const struct tkey *d_from)
+static struct tkey *add_ec(const char *name, struct fixture_ec_group *g, enum kf_offload_alg alg,
+                           uint64_t *rng, unsigned kflags, bool via_pkey, const struct tkey *d_from)
 {
-    ecg_init(g, g == &g256 ? NID_X9_62_prime256v1 : NID_secp384r1);
+    ecg_ready(g);
     struct tkey *k = key_slot(name, alg, FAM_EC);
     k->md = g == &g256 ? EVP_sha256() : EVP_sha384();
     k->g = g;
@@ -536,160 +203,65 @@ static struct tkey *add_ec(const char *name, struct ecg *g, enum kf_offload_alg 
     if (d_from != NULL) {
         cr_assert_not_null(BN_copy(k->d, d_from->d));
     } else {
-        bn_random_scalar(rng, g, k->d);
+        fixture_ec_random_scalar(rng, g, k->d);
     }
-    EC_POINT *q = EC_POINT_new(g->g);
-    cr_assert_not_null(q);
-    cr_assert_eq(EC_POINT_mul(g->g, q, k->d, NULL, NULL, bnc), 1);
     uint8_t xy[144];
-    ec_xy(g, q, xy);
-    EC_POINT_free(q);
-    k->pkey = ec_pub_pkey(g, xy, 2 * g->comp);
+    fixture_ec_pub_xy(g, k->d, xy);
+    k->pkey = fixture_ec_pub_pkey(g->name, xy, 2 * g->comp);
     cr_assert_not_null(k->pkey);
     cr_assert_eq(BN_bn2binpad(g->n, k->n, (int)g->comp), (int)g->comp);
     cr_assert_eq(BN_bn2binpad(g->p, k->p, (int)g->comp), (int)g->comp);
-    kf_result r = via_pkey ? kf_offload_key_from_pkey(k->pkey, kflags, &k->kf)
-                           : kf_offload_key_new_ec(alg, xy, 2 * g->comp, kflags, &k->kf);
-    cr_assert(kf_ok(r), "%s: key creation failed: %s", name, kf_err_name(r.code));
+    if (via_pkey) {
+        k->kf = fixture_kf_from_pkey(k->pkey, kflags);
+    } else {
+        kf_result r = kf_offload_key_new_ec(alg, xy, 2 * g->comp, kflags, &k->kf);
+        cr_assert(kf_ok(r), "%s: key creation failed: %s", name, kf_err_name(r.code));
+    }
     return k;
 }
 
 static struct tkey *add_ed(const char *name, enum kf_offload_alg alg, uint64_t *rng, bool via_pkey)
 {
     struct tkey *k = key_slot(name, alg, FAM_ED);
-    bool is25519 = alg == KF_OFFLOAD_ED25519;
-    uint8_t priv[57], pub[57];
-    size_t priv_len = is25519 ? 32 : 57, pub_len = priv_len;
-    rng_fill(rng, priv, priv_len);
-    k->pkey = EVP_PKEY_new_raw_private_key(is25519 ? EVP_PKEY_ED25519 : EVP_PKEY_ED448, NULL, priv,
-                                           priv_len);
-    cr_assert_not_null(k->pkey);
-    cr_assert_eq(EVP_PKEY_get_raw_public_key(k->pkey, pub, &pub_len), 1);
-    k->sig_len = is25519 ? 64 : 114;
-    kf_result r = via_pkey ? kf_offload_key_from_pkey(k->pkey, 0, &k->kf)
-                           : kf_offload_key_new_eddsa(alg, pub, pub_len, &k->kf);
-    cr_assert(kf_ok(r), "%s: key creation failed: %s", name, kf_err_name(r.code));
+    uint8_t pub[57];
+    size_t pub_len = 0;
+    k->pkey = fixture_eddsa_keygen(rng, alg, pub, &pub_len);
+    k->sig_len = alg == KF_OFFLOAD_ED25519 ? 64 : 114;
+    if (via_pkey) {
+        k->kf = fixture_kf_from_pkey(k->pkey, 0);
+    } else {
+        kf_result r = kf_offload_key_new_eddsa(alg, pub, pub_len, &k->kf);
+        cr_assert(kf_ok(r), "%s: key creation failed: %s", name, kf_err_name(r.code));
+    }
     return k;
 }
 
 /* ---- signing ----------------------------------------------------------------------------- */
 
-static void sign_evp(const struct tkey *k, const uint8_t *msg, size_t msg_len, uint8_t *sig,
-                     size_t *sig_len)
-{
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    cr_assert_not_null(m);
-    cr_assert_eq(EVP_DigestSignInit(m, NULL, k->md, NULL, k->pkey), 1);
-    *sig_len = SIG_MAX;
-    cr_assert_eq(EVP_DigestSign(m, sig, sig_len, msg, msg_len), 1);
-    EVP_MD_CTX_free(m);
-}
-
 /* ECDSA (SEC 1 v2 s4.1.3) with the nonce from the seed, so a run is reproducible. */
 static void sign_ecdsa(const struct tkey *k, uint64_t *rng, const uint8_t *digest,
                        size_t digest_len, uint8_t *sig)
 {
-    const struct ecg *g = k->g;
-    BIGNUM *e = BN_bin2bn(digest, (int)(digest_len < g->comp ? digest_len : g->comp), NULL);
-    BIGNUM *kk = BN_new(), *x = BN_new(), *r = BN_new(), *s = BN_new(), *t = BN_new();
-    EC_POINT *R = EC_POINT_new(g->g);
-    cr_assert(e && kk && x && r && s && t && R);
-    for (;;) {
-        bn_random_scalar(rng, g, kk);
-        cr_assert_eq(EC_POINT_mul(g->g, R, kk, NULL, NULL, bnc), 1);
-        cr_assert_eq(EC_POINT_get_affine_coordinates(g->g, R, x, NULL, bnc), 1);
-        cr_assert_eq(BN_nnmod(r, x, g->n, bnc), 1);
-        if (BN_is_zero(r)) {
-            continue;
-        }
-        cr_assert(BN_mod_mul(t, r, k->d, g->n, bnc) && BN_mod_add(t, t, e, g->n, bnc) &&
-                  BN_mod_inverse(kk, kk, g->n, bnc) != NULL && BN_mod_mul(s, kk, t, g->n, bnc));
-        if (!BN_is_zero(s)) {
-            break;
-        }
-    }
-    cr_assert_eq(BN_bn2binpad(r, sig, (int)g->comp), (int)g->comp);
-    cr_assert_eq(BN_bn2binpad(s, sig + g->comp, (int)g->comp), (int)g->comp);
-    EC_POINT_free(R);
-    BN_free(e);
-    BN_free(kk);
-    BN_free(x);
-    BN_free(r);
-    BN_free(s);
-    BN_free(t);
-}
-
-static size_t digest_of(const EVP_MD *md, const uint8_t *msg, size_t len, uint8_t *out)
-{
-    unsigned int n = 0;
-    cr_assert_eq(EVP_Digest(msg, len, out, &n, md, NULL), 1);
-    return n;
+    BIGNUM *nonce = BN_new();
+    cr_assert_not_null(nonce);
+    do {
+        fixture_ec_random_scalar(rng, k->g, nonce);
+    } while (!fixture_ecdsa_sign_digest(k->g, k->d, digest, digest_len, nonce, sig));
+    BN_free(nonce);
 }
 
 /* ---- the oracle: OpenSSL, directly ------------------------------------------------------- */
 
-/* r || s as the DER ECDSA-Sig-Value OpenSSL verifies (RFC 3279 s2.2.3); 0 on failure. */
-static size_t ec_der(const uint8_t *sig, size_t comp, uint8_t *der)
-{
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)comp, NULL), *s = BN_bin2bn(sig + comp, (int)comp, NULL);
-    int len = 0;
-    if (es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1) {
-        r = s = NULL; /* owned by es now */
-        unsigned char *p = der;
-        len = i2d_ECDSA_SIG(es, &p);
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(es);
-    return len > 0 ? (size_t)len : 0;
-}
-
 /* OpenSSL's verdict: 1 valid, 0 not, -1 if OpenSSL could not be asked (allocation). Runs on
- * the oracle thread too, so it reports instead of asserting. */
+ * the oracle thread too, so it reports instead of asserting (fixture_ossl_verify does not). */
 static int oracle(const struct tkey *k, const uint8_t *msg, size_t msg_len, bool digest,
                   const uint8_t *sig, size_t sig_len)
 {
-    uint8_t der[256];
-    if (k->fam == FAM_EC) {
-        if (sig_len != 2 * k->comp) {
-            return 0; /* r || s of another length is no signature (RFC 6605 s4) */
-        }
-        sig_len = ec_der(sig, k->comp, der);
-        if (sig_len == 0) {
-            return -1;
-        }
-        sig = der;
-    }
-    int r = -2;
-    if (digest) {
-        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-        if (c != NULL && EVP_PKEY_verify_init(c) == 1 &&
-            (k->fam != FAM_RSA || EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1) &&
-            EVP_PKEY_CTX_set_signature_md(c, k->md) == 1) {
-            r = EVP_PKEY_verify(c, sig, sig_len, msg, msg_len);
-        }
-        EVP_PKEY_CTX_free(c);
-    } else {
-        EVP_MD_CTX *m = EVP_MD_CTX_new();
-        if (m != NULL && EVP_DigestVerifyInit(m, NULL, k->md, NULL, k->pkey) == 1) {
-            r = EVP_DigestVerify(m, sig, sig_len, msg, msg_len);
-        }
-        EVP_MD_CTX_free(m);
-    }
-    ERR_clear_error();
-    return r == -2 ? -1 : r == 1;
+    return fixture_ossl_verify(k->pkey, k->md, k->fam == FAM_EC ? k->comp : 0, digest, msg, msg_len,
+                               sig, sig_len);
 }
 
 /* ---- EMSA-PKCS1-v1_5 encodings, right and wrong (RFC 8017 s9.2) --------------------------- */
-
-/* DigestInfo prefixes from RFC 8017 s9.2 note 1. */
-static const uint8_t di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e,
-                                   0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14 };
-static const uint8_t di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                     0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
-static const uint8_t di_sha512[] = { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                     0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 };
 
 enum bad_em {
     EM_GOOD,       /* the right encoding, made here: must verify */
@@ -725,16 +297,14 @@ static void make_em(enum bad_em kind, const EVP_MD *md, const uint8_t *msg, size
     uint8_t t[128], h[64];
     size_t tl = 0;
     bool is256 = EVP_MD_get_size(md) == 32;
-    const uint8_t *di = is256 ? di_sha256 : di_sha512;
-    size_t hl = digest_of(md, msg, msg_len, h);
+    const uint8_t *di = is256 ? fixture_di_sha256 : fixture_di_sha512;
+    size_t hl = fixture_digest(md, msg, msg_len, h);
     switch (kind) {
     case EM_OID_SHA1:
-        memcpy(t, di_sha1, sizeof(di_sha1));
-        tl = sizeof(di_sha1) + digest_of(EVP_sha1(), msg, msg_len, t + sizeof(di_sha1));
+        tl = fixture_emsa_t(EVP_sha1(), msg, msg_len, t);
         break;
     case EM_OID_OTHER:
-        memcpy(t, is256 ? di_sha512 : di_sha256, 19);
-        tl = 19 + digest_of(is256 ? EVP_sha512() : EVP_sha256(), msg, msg_len, t + 19);
+        tl = fixture_emsa_t(is256 ? EVP_sha512() : EVP_sha256(), msg, msg_len, t);
         break;
     case EM_NO_NULL:
         memcpy(t, di, 15); /* up to the OID's end */
@@ -767,8 +337,7 @@ static void make_em(enum bad_em kind, const EVP_MD *md, const uint8_t *msg, size
         uint8_t m2[MSG_MAX + 1];
         memcpy(m2, msg, msg_len);
         m2[msg_len] = 0x00;
-        memcpy(t, di, 19);
-        tl = 19 + digest_of(md, m2, msg_len + 1, t + 19);
+        tl = fixture_emsa_t(md, m2, msg_len + 1, t);
         break;
     }
     default:
@@ -779,18 +348,12 @@ static void make_em(enum bad_em kind, const EVP_MD *md, const uint8_t *msg, size
         memcpy(t + 19, h, hl);
         tl = 19 + hl;
         if (kind == EM_TRAILING) {
-            t[tl++] = (uint8_t)rng_next(rng);
-            t[tl++] = (uint8_t)rng_next(rng);
+            t[tl++] = (uint8_t)fixture_rng_next(rng);
+            t[tl++] = (uint8_t)fixture_rng_next(rng);
         }
         break;
     }
-    cr_assert_leq(tl + 11, k);
-    size_t ps = k - 3 - tl;
-    em[0] = 0x00;
-    em[1] = 0x01;
-    memset(em + 2, 0xff, ps);
-    em[2 + ps] = 0x00;
-    memcpy(em + 3 + ps, t, tl);
+    size_t ps = fixture_emsa_put(em, k, t, tl);
     switch (kind) {
     case EM_BT02:
         em[1] = 0x02;
@@ -802,7 +365,7 @@ static void make_em(enum bad_em kind, const EVP_MD *md, const uint8_t *msg, size
         memset(em + 2, 0x00, ps);
         break;
     case EM_PS_BYTE:
-        em[2 + rng_below(rng, ps)] = (uint8_t)rng_below(rng, 255);
+        em[2 + fixture_rng_below(rng, ps)] = (uint8_t)fixture_rng_below(rng, 255);
         break;
     case EM_PS_SHORT:
         em[10] = 0x00;
@@ -823,19 +386,6 @@ static void make_em(enum bad_em kind, const EVP_MD *md, const uint8_t *msg, size
     }
 }
 
-/* s = EM^d mod n: the raw private operation, so a wrong encoding becomes a real signature. */
-static void rsa_raw_sign(const struct tkey *k, const uint8_t *em, uint8_t *sig)
-{
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-    cr_assert_not_null(c);
-    cr_assert_eq(EVP_PKEY_sign_init(c), 1);
-    cr_assert_eq(EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING), 1);
-    size_t len = k->sig_len;
-    cr_assert_eq(EVP_PKEY_sign(c, sig, &len, em, k->sig_len), 1);
-    cr_assert_eq(len, k->sig_len);
-    EVP_PKEY_CTX_free(c);
-}
-
 /* ---- pools ------------------------------------------------------------------------------- */
 
 static void entry_judge(const struct tkey *k, struct entry *en)
@@ -843,8 +393,8 @@ static void entry_judge(const struct tkey *k, struct entry *en)
     uint8_t h[64];
     int m = oracle(k, en->msg, en->msg_len, false, en->sig, en->sig_len);
     int d = k->md == NULL ? 0
-                          : oracle(k, h, digest_of(k->md, en->msg, en->msg_len, h), true, en->sig,
-                                   en->sig_len);
+                          : oracle(k, h, fixture_digest(k->md, en->msg, en->msg_len, h), true,
+                                   en->sig, en->sig_len);
     cr_assert(m >= 0 && d >= 0, "OpenSSL could not be asked");
     en->ok_msg = m == 1;
     en->ok_digest = d == 1;
@@ -857,14 +407,14 @@ static void build_pool(struct tkey *k, uint64_t *rng, size_t count, size_t bad_p
     k->pool_n = count;
     for (size_t i = 0; i < count; i++) {
         struct entry *en = &k->pool[i];
-        en->msg_len = rng_below(rng, MSG_MAX - 8);
-        rng_fill(rng, en->msg, en->msg_len);
+        en->msg_len = fixture_rng_below(rng, MSG_MAX - 8);
+        fixture_rng_fill(rng, en->msg, en->msg_len);
         if (k->fam == FAM_EC) {
             uint8_t h[64];
-            sign_ecdsa(k, rng, h, digest_of(k->md, en->msg, en->msg_len, h), en->sig);
+            sign_ecdsa(k, rng, h, fixture_digest(k->md, en->msg, en->msg_len, h), en->sig);
             en->sig_len = k->sig_len;
         } else {
-            sign_evp(k, en->msg, en->msg_len, en->sig, &en->sig_len);
+            en->sig_len = fixture_sign(k->pkey, k->md, en->msg, en->msg_len, en->sig, SIG_MAX);
         }
         entry_judge(k, en);
         cr_assert(en->ok_msg && (k->md == NULL || en->ok_digest),
@@ -880,10 +430,10 @@ static void build_pool(struct tkey *k, uint64_t *rng, size_t count, size_t bad_p
         struct entry *en = &k->bad[i];
         uint8_t em[SIG_MAX];
         en->bad = (unsigned)(i % EM_COUNT);
-        en->msg_len = rng_below(rng, MSG_MAX - 8);
-        rng_fill(rng, en->msg, en->msg_len);
+        en->msg_len = fixture_rng_below(rng, MSG_MAX - 8);
+        fixture_rng_fill(rng, en->msg, en->msg_len);
         make_em((enum bad_em)en->bad, k->md, en->msg, en->msg_len, rng, em, k->sig_len);
-        rsa_raw_sign(k, em, en->sig);
+        fixture_rsa_raw_sign(k->pkey, em, k->sig_len, en->sig);
         en->sig_len = k->sig_len;
         entry_judge(k, en);
         if (en->bad == EM_GOOD) {
@@ -974,7 +524,7 @@ static enum kind pick_kind(uint64_t *rng, enum family fam)
     for (unsigned i = 0; i < K_COUNT; i++) {
         total += kind_weight[fam][i];
     }
-    unsigned x = (unsigned)rng_below(rng, total);
+    unsigned x = (unsigned)fixture_rng_below(rng, total);
     for (unsigned i = 0; i < K_COUNT; i++) {
         if (x < kind_weight[fam][i]) {
             return (enum kind)i;
@@ -998,15 +548,15 @@ static int other_key(uint64_t *rng, unsigned self)
         }
     }
     if (ns > 0) {
-        return (int)same[rng_below(rng, ns)];
+        return (int)same[fixture_rng_below(rng, ns)];
     }
-    return na > 0 ? (int)any[rng_below(rng, na)] : -1;
+    return na > 0 ? (int)any[fixture_rng_below(rng, na)] : -1;
 }
 
 static void rsa_ge_n(uint64_t *rng, const struct tkey *k, struct dcase *c)
 {
     size_t len = k->sig_len;
-    c->detail = (unsigned)rng_below(rng, 5);
+    c->detail = (unsigned)fixture_rng_below(rng, 5);
     c->sig_len = len;
     switch (c->detail) {
     case 0:
@@ -1018,14 +568,14 @@ static void rsa_ge_n(uint64_t *rng, const struct tkey *k, struct dcase *c)
     case 3:
         /* s + n: congruent to a valid signature, but not below n; if it does not fit, a
          * random value above n. */
-        if (!be_add(c->sig, c->sig, k->n, len)) {
+        if (!fixture_be_add(c->sig, c->sig, k->n, len)) {
             break;
         }
         /* fall through */
     case 4:
         if (k->n[0] < 0xff) {
-            rng_fill(rng, c->sig, len);
-            c->sig[0] = (uint8_t)(k->n[0] + 1 + rng_below(rng, 0xffu - k->n[0]));
+            fixture_rng_fill(rng, c->sig, len);
+            c->sig[0] = (uint8_t)(k->n[0] + 1 + fixture_rng_below(rng, 0xffu - k->n[0]));
             break;
         }
         /* n starts with FF: nothing above it starts with a bigger byte */
@@ -1038,12 +588,12 @@ static void rsa_ge_n(uint64_t *rng, const struct tkey *k, struct dcase *c)
 
 static void rsa_small(uint64_t *rng, const struct tkey *k, struct dcase *c)
 {
-    c->detail = (unsigned)rng_below(rng, 4);
+    c->detail = (unsigned)fixture_rng_below(rng, 4);
     c->sig_len = k->sig_len;
     if (c->detail == 3) {
         be_sub_small(c->sig, k->n, k->sig_len, 1);
     } else {
-        be_small(c->sig, k->sig_len, c->detail);
+        fixture_be_small(c->sig, k->sig_len, c->detail);
     }
 }
 
@@ -1053,10 +603,10 @@ static void ec_edge_value(uint64_t *rng, const struct tkey *k, unsigned v, uint8
     size_t len = k->comp;
     switch (v) {
     case 0:
-        be_small(x, len, 0);
+        fixture_be_small(x, len, 0);
         break;
     case 1:
-        be_small(x, len, 1);
+        fixture_be_small(x, len, 1);
         break;
     case 2:
         be_sub_small(x, k->n, len, 1);
@@ -1074,11 +624,11 @@ static void ec_edge_value(uint64_t *rng, const struct tkey *k, unsigned v, uint8
         memset(x, 0xff, len);
         break;
     case 7:
-        rng_fill(rng, x, len);
+        fixture_rng_fill(rng, x, len);
         x[0] |= 0x80;
         break;
     case 8:
-        if (be_add(x, x, k->n, len)) {
+        if (fixture_be_add(x, x, k->n, len)) {
             be_add_small(x, k->n, len, 2);
         }
         break;
@@ -1090,28 +640,28 @@ static void ec_edge_value(uint64_t *rng, const struct tkey *k, unsigned v, uint8
 
 static void make_case(uint64_t *rng, struct dcase *c)
 {
-    c->key = (unsigned)rng_below(rng, nkeys);
+    c->key = (unsigned)fixture_rng_below(rng, nkeys);
     const struct tkey *k = &keys[c->key];
     c->kind = pick_kind(rng, k->fam);
     c->detail = 0;
     c->flags = 0;
     const struct entry *en;
     if (c->kind == K_RSA_BAD_EM && k->bad_n > 0) {
-        en = &k->bad[rng_below(rng, k->bad_n)];
+        en = &k->bad[fixture_rng_below(rng, k->bad_n)];
         c->detail = en->bad;
     } else {
         if (c->kind == K_RSA_BAD_EM) {
             c->kind = K_VALID;
         }
-        en = &k->pool[rng_below(rng, k->pool_n)];
+        en = &k->pool[fixture_rng_below(rng, k->pool_n)];
     }
     memcpy(c->msg, en->msg, en->msg_len);
     c->msg_len = en->msg_len;
     memcpy(c->sig, en->sig, en->sig_len);
     c->sig_len = en->sig_len;
-    bool digest = k->md != NULL && rng_below(rng, 6) == 0;
+    bool digest = k->md != NULL && fixture_rng_below(rng, 6) == 0;
     if (digest) {
-        c->msg_len = digest_of(k->md, en->msg, en->msg_len, c->msg);
+        c->msg_len = fixture_digest(k->md, en->msg, en->msg_len, c->msg);
         c->flags = KF_OFFLOAD_JOB_DIGEST;
     }
     bool cached = true;
@@ -1122,46 +672,46 @@ static void make_case(uint64_t *rng, struct dcase *c)
     case K_RSA_BAD_EM:
         break;
     case K_SIG_FLIP:
-        n = 1 + rng_below(rng, 4);
+        n = 1 + fixture_rng_below(rng, 4);
         for (size_t i = 0; i < n; i++) {
-            pos = rng_below(rng, c->sig_len * 8);
+            pos = fixture_rng_below(rng, c->sig_len * 8);
             c->sig[pos / 8] ^= (uint8_t)(1u << (pos % 8));
         }
         cached = false;
         break;
     case K_SIG_BYTE:
-        c->sig[rng_below(rng, c->sig_len)] ^= (uint8_t)(1 + rng_below(rng, 255));
+        c->sig[fixture_rng_below(rng, c->sig_len)] ^= (uint8_t)(1 + fixture_rng_below(rng, 255));
         cached = false;
         break;
     case K_SIG_TRUNC:
-        n = 1 + rng_below(rng, 3);
-        if (rng_next(rng) & 1) {
+        n = 1 + fixture_rng_below(rng, 3);
+        if (fixture_rng_next(rng) & 1) {
             memmove(c->sig, c->sig + n, c->sig_len - n);
         }
         c->sig_len -= n;
         cached = false;
         break;
     case K_SIG_EXTEND:
-        n = 1 + rng_below(rng, 3);
-        if (rng_next(rng) & 1) {
+        n = 1 + fixture_rng_below(rng, 3);
+        if (fixture_rng_next(rng) & 1) {
             memmove(c->sig + n, c->sig, c->sig_len);
             memset(c->sig, 0, n);
         } else {
-            rng_fill(rng, c->sig + c->sig_len, n);
+            fixture_rng_fill(rng, c->sig + c->sig_len, n);
         }
         c->sig_len += n;
         cached = false;
         break;
     case K_SIG_SHORT:
-        c->sig_len = rng_below(rng, c->sig_len);
+        c->sig_len = fixture_rng_below(rng, c->sig_len);
         cached = false;
         break;
     case K_MSG_LEN:
         if (!digest) { /* a digest of the wrong length is an ERROR: test_edge.c has it */
-            if (c->msg_len > 0 && (rng_next(rng) & 1)) {
+            if (c->msg_len > 0 && (fixture_rng_next(rng) & 1)) {
                 c->msg_len--;
             } else {
-                c->msg[c->msg_len++] = (uint8_t)rng_next(rng);
+                c->msg[c->msg_len++] = (uint8_t)fixture_rng_next(rng);
             }
             cached = false;
             break;
@@ -1169,9 +719,9 @@ static void make_case(uint64_t *rng, struct dcase *c)
         /* fall through */
     case K_MSG_FLIP:
         if (c->msg_len == 0) {
-            c->msg[c->msg_len++] = (uint8_t)rng_next(rng);
+            c->msg[c->msg_len++] = (uint8_t)fixture_rng_next(rng);
         } else {
-            pos = rng_below(rng, c->msg_len * 8);
+            pos = fixture_rng_below(rng, c->msg_len * 8);
             c->msg[pos / 8] ^= (uint8_t)(1u << (pos % 8));
         }
         cached = false;
@@ -1194,11 +744,12 @@ static void make_case(uint64_t *rng, struct dcase *c)
         cached = false;
         break;
     case K_EC_MALLEATE:
-        be_sub(c->sig + k->comp, k->n, c->sig + k->comp, k->comp);
+        fixture_be_sub(c->sig + k->comp, k->n, c->sig + k->comp, k->comp);
         cached = false;
         break;
     case K_EC_RS_EDGE: {
-        unsigned v = (unsigned)rng_below(rng, 10), which = (unsigned)rng_below(rng, 3);
+        unsigned v = (unsigned)fixture_rng_below(rng, 10),
+                 which = (unsigned)fixture_rng_below(rng, 3);
         c->detail = v * 3 + which;
         if (which != 1) {
             ec_edge_value(rng, k, v, c->sig);
@@ -1267,7 +818,8 @@ static void *oracle_thread(void *arg)
 /* Calls carry 1..8 jobs (a kernel's width and less) half the time, else bursts up to 70. */
 static size_t draw_batch(uint64_t *rng)
 {
-    return rng_next(rng) & 1 ? 1 + rng_below(rng, 8) : 9 + rng_below(rng, BATCH_MAX - 8);
+    return fixture_rng_next(rng) & 1 ? 1 + fixture_rng_below(rng, 8)
+                                     : 9 + fixture_rng_below(rng, BATCH_MAX - 8);
 }
 
 /* ---- the engine's runs ------------------------------------------------------------------- */
@@ -1401,21 +953,6 @@ struct tally {
     size_t by_kind[K_COUNT];
 };
 
-static const char *verdict_name(enum kf_offload_verdict v)
-{
-    switch (v) {
-    case KF_OFFLOAD_PENDING:
-        return "PENDING";
-    case KF_OFFLOAD_VALID:
-        return "VALID";
-    case KF_OFFLOAD_INVALID:
-        return "INVALID";
-    case KF_OFFLOAD_ERROR:
-        return "ERROR";
-    }
-    return "(not a verdict)";
-}
-
 static void print_case(struct tally *t, const char *path, const char *what, size_t number,
                        const struct dcase *c)
 {
@@ -1430,8 +967,9 @@ static void print_case(struct tally *t, const char *path, const char *what, size
             what, t->seed, number, path, c->key, k->name, kind_names[c->kind], c->detail,
             c->kind == K_RSA_BAD_EM ? " em " : "",
             c->kind == K_RSA_BAD_EM ? bad_em_names[c->detail] : "", c->want ? "valid" : "invalid",
-            verdict_name(c->got), c->got == KF_OFFLOAD_ERROR ? kf_err_name(c->err) : "none",
-            hex(hm, c->msg, c->msg_len), hex(hs, c->sig, c->sig_len));
+            fixture_verdict_name(c->got), c->got == KF_OFFLOAD_ERROR ? kf_err_name(c->err) : "none",
+            fixture_hex(hm, sizeof(hm), c->msg, c->msg_len),
+            fixture_hex(hs, sizeof(hs), c->sig, c->sig_len));
 }
 
 static void judge(struct tally *t, const char *path, const struct dcase *cs, size_t n, size_t base)
@@ -1453,24 +991,6 @@ static void judge(struct tally *t, const char *path, const struct dcase *cs, siz
     }
 }
 
-static enum kf_offload_backend announce(const char *test)
-{
-    enum kf_offload_backend b = kf_offload_backend_default();
-    const char *env = getenv("KEYFORT_OFFLOAD");
-    fprintf(stderr, "%s: backend %s (KEYFORT_OFFLOAD=%s)\n", test, kf_offload_backend_name(b),
-            env != NULL ? env : "unset");
-    if (env != NULL && strcmp(env, "scalar") == 0) {
-        cr_assert_eq(b, KF_OFFLOAD_BACKEND_SCALAR);
-    }
-    if (env != NULL && strcmp(env, "avx512ifma") == 0 &&
-        kf_offload_backend_available(KF_OFFLOAD_BACKEND_AVX512IFMA)) {
-        cr_assert_eq(b, KF_OFFLOAD_BACKEND_AVX512IFMA,
-                     "KEYFORT_OFFLOAD=avx512ifma on a CPU that has it, yet the default is %s",
-                     kf_offload_backend_name(b));
-    }
-    return b;
-}
-
 static struct kf_offload_engine *engine(unsigned workers, struct sink *cb_sink)
 {
     struct kf_offload_config cfg = {
@@ -1479,35 +999,14 @@ static struct kf_offload_engine *engine(unsigned workers, struct sink *cb_sink)
         .on_done = cb_sink != NULL ? on_done : NULL,
         .on_done_arg = cb_sink,
     };
-    struct kf_offload_engine *e = NULL;
-    kf_result r = kf_offload_engine_new(&cfg, &e);
-    cr_assert(kf_ok(r), "engine_new: %s", kf_err_name(r.code));
-    cr_assert_eq(kf_offload_engine_backend(e), kf_offload_backend_default());
-    if (workers > 0 && cb_sink == NULL) {
-        cr_assert_geq(kf_offload_eventfd(e), 0);
-    } else {
-        cr_assert_eq(kf_offload_eventfd(e), -1);
-    }
-    return e;
+    return fixture_engine_new(&cfg);
 }
 
 static void check_stats(const char *name, const struct kf_offload_engine *e, uint64_t jobs,
                         uint64_t *lane_jobs)
 {
     struct kf_offload_stats st;
-    memset(&st, 0xa5, sizeof(st));
-    kf_offload_engine_stats(e, &st);
-    fprintf(stderr,
-            "  %s: jobs %" PRIu64 ", lane jobs %" PRIu64 " in %" PRIu64
-            " kernel calls, scalar jobs %" PRIu64 "\n",
-            name, st.jobs, st.lane_jobs, st.lane_calls, st.scalar_jobs);
-    cr_assert_eq(st.jobs, jobs, "%s: stats count %" PRIu64 " jobs, %" PRIu64 " were run", name,
-                 st.jobs, jobs);
-    /* Jobs refused on their shape alone (length, s >= n) are early_jobs. */
-    cr_assert_eq(st.lane_jobs + st.scalar_jobs + st.early_jobs, st.jobs,
-                 "%s: lane %" PRIu64 " + scalar %" PRIu64 " + early %" PRIu64 " != jobs %" PRIu64,
-                 name, st.lane_jobs, st.scalar_jobs, st.early_jobs, st.jobs);
-    cr_assert_leq(st.lane_calls, st.lane_jobs);
+    fixture_check_stats(name, e, jobs, &st);
     *lane_jobs += st.lane_jobs;
 }
 
@@ -1591,21 +1090,19 @@ static void run_differential(const char *label, size_t ncases, uint64_t seed, bo
 
 static void expect_lanes(const struct tkey *k)
 {
-    if (kf_offload_backend_default() == KF_OFFLOAD_BACKEND_AVX512IFMA) {
-        cr_assert(kf_offload_key_has_lanes(k->kf), "%s: no kernel precomputation", k->name);
-    }
+    fixture_expect_lanes(k->kf, k->name);
 }
 
 /* ---- the tests --------------------------------------------------------------------------- */
 
 Test(differential, rsa2048_pkcs1_sha256)
 {
-    announce("rsa2048_pkcs1_sha256");
+    fixture_announce("rsa2048_pkcs1_sha256");
     uint64_t seed = test_seed(), rng = seed;
-    struct tkey *a = add_rsa("rsa2048-a", &key_a, false);
-    struct tkey *b = add_rsa("rsa2048-b", &key_b, true);
-    add_rsa("rsa2048-e3", &key_e3, false);
-    add_rsa("rsa2048-e2^32+15", &key_ebig, true);
+    struct tkey *a = add_rsa("rsa2048-a", &fixture_rsa_a, false);
+    struct tkey *b = add_rsa("rsa2048-b", &fixture_rsa_b, true);
+    add_rsa("rsa2048-e3", &fixture_rsa_e3, false);
+    add_rsa("rsa2048-e2^32+15", &fixture_rsa_ebig, true);
     for (size_t i = 0; i < nkeys; i++) {
         build_pool(&keys[i], &rng, 256, 4);
     }
@@ -1616,7 +1113,7 @@ Test(differential, rsa2048_pkcs1_sha256)
 
 Test(differential, p256_sha256)
 {
-    announce("p256_sha256");
+    fixture_announce("p256_sha256");
     uint64_t seed = test_seed(), rng = seed;
     /* Keys 0 and 1 are one key, with and without the per-key table. */
     struct tkey *t0 = add_ec("p256-0-table", &g256, KF_OFFLOAD_ECDSA_P256_SHA256, &rng,
@@ -1634,14 +1131,14 @@ Test(differential, p256_sha256)
 
 Test(differential, rsa_other_sizes_and_exponents)
 {
-    announce("rsa_other_sizes_and_exponents");
+    fixture_announce("rsa_other_sizes_and_exponents");
     uint64_t seed = test_seed(), rng = seed;
-    add_rsa("rsa1024", &key_r1024, false);
-    add_rsa("rsa2047-odd-size", &key_r2047, true);
-    add_rsa("rsa2049-e3", &key_r2049, false);
-    add_rsa("rsa3072", &key_r3072, true);
-    add_rsa("rsa4096", &key_r4096, false);
-    add_rsa("rsa2048-e3", &key_e3, true);
+    add_rsa("rsa1024", &fixture_rsa_1024, false);
+    add_rsa("rsa2047-odd-size", &fixture_rsa_2047, true);
+    add_rsa("rsa2049-e3", &fixture_rsa_2049, false);
+    add_rsa("rsa3072", &fixture_rsa_3072, true);
+    add_rsa("rsa4096", &fixture_rsa_4096, false);
+    add_rsa("rsa2048-e3", &fixture_rsa_e3, true);
     for (size_t i = 0; i < nkeys; i++) {
         build_pool(&keys[i], &rng, 48, 1);
     }
@@ -1653,13 +1150,13 @@ Test(differential, rsa_other_sizes_and_exponents)
  * P-384, Ed25519 and Ed448: kernel jobs and scalar jobs side by side. */
 Test(differential, mixed_algorithms_in_one_call)
 {
-    announce("mixed_algorithms_in_one_call");
+    fixture_announce("mixed_algorithms_in_one_call");
     uint64_t seed = test_seed(), rng = seed;
-    struct tkey *a = add_rsa("rsa2048-a", &key_a, false);
-    add_rsa("rsa2048-b", &key_b, true);
+    struct tkey *a = add_rsa("rsa2048-a", &fixture_rsa_a, false);
+    add_rsa("rsa2048-b", &fixture_rsa_b, true);
     add_rsa_alias("rsa2048-a-sha512", a, KF_OFFLOAD_RSA_PKCS1_SHA512, EVP_sha512());
-    add_rsa("rsa1024", &key_r1024, true);
-    add_rsa("rsa3072", &key_r3072, false);
+    add_rsa("rsa1024", &fixture_rsa_1024, true);
+    add_rsa("rsa3072", &fixture_rsa_3072, false);
     add_ec("p256-table", &g256, KF_OFFLOAD_ECDSA_P256_SHA256, &rng, KF_OFFLOAD_KEY_TABLE, false,
            NULL);
     add_ec("p256-plain", &g256, KF_OFFLOAD_ECDSA_P256_SHA256, &rng, 0, true, NULL);
@@ -1678,46 +1175,31 @@ Test(differential, mixed_algorithms_in_one_call)
  * s3.2.2.1: coordinates in [0, p-1] and on the curve), with MALFORMED. */
 Test(differential, ec_key_import_agrees_with_openssl)
 {
-    announce("ec_key_import_agrees_with_openssl");
+    fixture_announce("ec_key_import_agrees_with_openssl");
     uint64_t rng = test_seed();
-    struct ecg *groups[] = { &g256, &g384 };
+    struct fixture_ec_group *groups[] = { &g256, &g384 };
     enum kf_offload_alg algs[] = { KF_OFFLOAD_ECDSA_P256_SHA256, KF_OFFLOAD_ECDSA_P384_SHA384 };
     size_t per = test_cases() / 100 > 200 ? test_cases() / 100 : 200;
     for (size_t gi = 0; gi < 2; gi++) {
-        struct ecg *g = groups[gi];
-        ecg_init(g, gi == 0 ? NID_X9_62_prime256v1 : NID_secp384r1);
+        const struct fixture_ec_group *g = ecg_ready(groups[gi]);
         size_t c = g->comp;
         uint8_t pb[72];
         cr_assert_eq(BN_bn2binpad(g->p, pb, (int)c), (int)c);
         /* Points with small x (x = 0, 1, 2, ...), found by solving y^2 = x^3 - 3x + b. */
         uint8_t small[8][144];
         size_t n_small = 0;
-        BIGNUM *x = BN_new(), *y = BN_new(), *rhs = BN_new(), *b = BN_new(), *t = BN_new();
-        cr_assert(x && y && rhs && b && t);
-        cr_assert_eq(EC_GROUP_get_curve(g->g, NULL, NULL, b, bnc), 1);
+        BIGNUM *x = BN_new();
+        cr_assert_not_null(x);
         for (unsigned xs = 0; n_small < 8 && xs < 200; xs++) {
-            cr_assert(BN_set_word(x, xs) && BN_mod_sqr(t, x, g->p, bnc) &&
-                      BN_mod_mul(rhs, t, x, g->p, bnc) && BN_mul_word(x, 3) &&
-                      BN_mod_sub(rhs, rhs, x, g->p, bnc) && BN_mod_add(rhs, rhs, b, g->p, bnc));
-            if (BN_mod_sqrt(y, rhs, g->p, bnc) == NULL) {
-                ERR_clear_error();
-                continue;
-            }
-            cr_assert_eq(BN_mod_sqr(t, y, g->p, bnc), 1);
-            if (BN_cmp(t, rhs) != 0) {
-                continue;
-            }
             cr_assert(BN_set_word(x, xs));
-            cr_assert_eq(BN_bn2binpad(x, small[n_small], (int)c), (int)c);
-            cr_assert_eq(BN_bn2binpad(y, small[n_small] + c, (int)c), (int)c);
-            n_small++;
+            EC_POINT *pt = fixture_ec_point_from_x(g, x);
+            if (pt != NULL) {
+                fixture_ec_point_xy(g, pt, small[n_small++]);
+                EC_POINT_free(pt);
+            }
         }
         cr_assert_gt(n_small, 2);
         BN_free(x);
-        BN_free(y);
-        BN_free(rhs);
-        BN_free(b);
-        BN_free(t);
         size_t accepted = 0, refused = 0;
         for (size_t i = 0; i < per; i++) {
             uint8_t xy[144];
@@ -1725,52 +1207,52 @@ Test(differential, ec_key_import_agrees_with_openssl)
             int expect = -1; /* -1: OpenSSL decides; else what SEC 1 says */
             if (v == 0 || v == 2 || v == 3) {
                 BIGNUM *d = BN_new();
-                EC_POINT *q = EC_POINT_new(g->g);
-                cr_assert(d && q);
-                bn_random_scalar(&rng, g, d);
-                cr_assert_eq(EC_POINT_mul(g->g, q, d, NULL, NULL, bnc), 1);
-                ec_xy(g, q, xy);
-                EC_POINT_free(q);
+                cr_assert_not_null(d);
+                fixture_ec_random_scalar(&rng, g, d);
+                fixture_ec_pub_xy(g, d, xy);
                 BN_free(d);
                 expect = 1;
                 if (v == 2) {
-                    xy[c + rng_below(&rng, c)] ^= (uint8_t)(1u << rng_below(&rng, 8));
+                    xy[c + fixture_rng_below(&rng, c)] ^=
+                        (uint8_t)(1u << fixture_rng_below(&rng, 8));
                     expect = 0; /* y changed: off the curve (the other root is p - y) */
                 } else if (v == 3) {
-                    be_sub(xy + c, pb, xy + c, c); /* -Q */
+                    fixture_be_sub(xy + c, pb, xy + c, c); /* -Q */
                 }
             } else if (v == 1) {
-                rng_fill(&rng, xy, 2 * c);
+                fixture_rng_fill(&rng, xy, 2 * c);
             } else if (v == 4) {
-                memcpy(xy, small[rng_below(&rng, n_small)], 2 * c);
+                memcpy(xy, small[fixture_rng_below(&rng, n_small)], 2 * c);
                 expect = 1;
             } else if (v == 5) {
-                memcpy(xy, small[rng_below(&rng, n_small)], 2 * c);
-                cr_assert(!be_add(xy, xy, pb, c)); /* x + p: the same x mod p, not below p */
+                memcpy(xy, small[fixture_rng_below(&rng, n_small)], 2 * c);
+                cr_assert(
+                    !fixture_be_add(xy, xy, pb, c)); /* x + p: the same x mod p, not below p */
                 expect = 0;
             } else if (v == 6) {
                 memcpy(xy, pb, c); /* x = p */
-                rng_fill(&rng, xy + c, c);
+                fixture_rng_fill(&rng, xy + c, c);
                 expect = 0;
             } else if (v == 7) {
-                rng_fill(&rng, xy, c);
+                fixture_rng_fill(&rng, xy, c);
                 memset(xy + c, 0xff, c); /* y = 2^bits - 1 > p */
                 expect = 0;
             } else {
                 memset(xy, 0, 2 * c); /* (0, 0): how the point at infinity is often written */
                 expect = 0;
             }
-            EVP_PKEY *pk = ec_pub_pkey(g, xy, 2 * c);
+            EVP_PKEY *pk = fixture_ec_pub_pkey(g->name, xy, 2 * c);
             struct kf_offload_key *key = NULL;
             kf_result r =
                 kf_offload_key_new_ec(algs[gi], xy, 2 * c, i % 2 ? KF_OFFLOAD_KEY_TABLE : 0, &key);
             char hb[2 * 144 + 1];
             cr_assert_eq(kf_ok(r), pk != NULL, "%s variant %u: engine %s, OpenSSL %s: %s", g->name,
                          v, kf_ok(r) ? "accepts" : "refuses", pk != NULL ? "accepts" : "refuses",
-                         hex(hb, xy, 2 * c));
+                         fixture_hex(hb, sizeof(hb), xy, 2 * c));
             if (expect >= 0) {
                 cr_assert_eq(pk != NULL, expect == 1, "%s variant %u: OpenSSL %s %s", g->name, v,
-                             pk != NULL ? "accepts" : "refuses", hex(hb, xy, 2 * c));
+                             pk != NULL ? "accepts" : "refuses",
+                             fixture_hex(hb, sizeof(hb), xy, 2 * c));
             }
             if (kf_ok(r)) {
                 accepted++;

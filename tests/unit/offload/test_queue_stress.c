@@ -10,43 +10,15 @@
  * thread. KF_STRESS_JOBS sets the jobs per submitter (default 20000). The backend under test
  * is the default one ($KEYFORT_OFFLOAD), printed by every test.
  *
- * Criterion's runner cannot start under ThreadSanitizer (Snaipe/Criterion issue #274), so in a
- * KF_TSAN build (cmake/sanitize.cmake) this file is a plain program instead: the assertions
- * print and abort, and main() runs every test in turn. Build it then without libcriterion.
+ * Criterion's runner cannot start under ThreadSanitizer (Snaipe/Criterion issue #274): the
+ * TSan pass runs tsan_queue.c, a plain program, instead of this file.
  */
 #include "offload/offload.h"
 
-#if defined(KF_TSAN) && KF_TSAN
-#include <stdio.h>
-#include <stdlib.h>
-#define KF_PLAIN_CHECK(cond)                                                                       \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-#define cr_assert(cond, ...) KF_PLAIN_CHECK(cond)
-#define cr_assert_eq(a, b, ...) KF_PLAIN_CHECK((a) == (b))
-#define cr_assert_gt(a, b, ...) KF_PLAIN_CHECK((a) > (b))
-#define cr_assert_geq(a, b, ...) KF_PLAIN_CHECK((a) >= (b))
-#define cr_assert_leq(a, b, ...) KF_PLAIN_CHECK((a) <= (b))
-#define cr_assert_not_null(a, ...) KF_PLAIN_CHECK((a) != NULL)
-#define TestSuite(...) _Static_assert(1, "plain program: no suites")
-#define Test(suite, name) static void suite##_##name(void)
-#else
+#include "offload_fixture.h"
+
 #include <criterion/criterion.h>
-#endif
-#include <errno.h>
-#include <inttypes.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
-#include <openssl/rsa.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,71 +33,6 @@
 #define SUBMITTERS 4
 #define TEMPLATES 64
 #define BURST_MAX 32
-
-/* ---- fixed RSA key (test-only, generated for this file): primes p and q ------------------- */
-
-struct rsa_key_hex {
-    int bits;
-    uint64_t e;
-    const char *p;
-    const char *q;
-};
-
-/* 2048-bit, e = 65537 */
-static const struct rsa_key_hex key_a = {
-    2048,
-    65537u,
-    "eeb3ca088d103aa84d7c671b85bd86d7491cc5fd59b48a6428ee72ccc8b4452d617c15b8f12094b2b1192e4c"
-    "09fc26a5d5cf3cd78053eadc0d6d20da834084cd5afa64b87160fdbde3b99b4ab3a0c43a335066ac79ec18ef"
-    "4c6f19876a8a4321fffc463d8c5598abaf66c34dcc8a63f728cbb2fa284d65a9a0b97382d8d94bcd",
-    "d278d28f37485618ef5f4ebd8f0b52bbcd92ee835df0bdfd861f3932705f34716636c607aa13a33bfcea1815"
-    "c2a641667228633e38a360fd118326dff3f983d31e85c645205868a9a6f1121bd580af48261917510c61c096"
-    "505ccaa55fb501bc9e9d392758631c6fc9e3ed7bcb57dc206af73909cced0866d38832f116d99397",
-};
-static EVP_PKEY *rsa_load(const struct rsa_key_hex *h, BN_CTX *bnc)
-{
-    BIGNUM *p = NULL, *q = NULL;
-    cr_assert_gt(BN_hex2bn(&p, h->p), 0);
-    cr_assert_gt(BN_hex2bn(&q, h->q), 0);
-    BIGNUM *n = BN_new(), *e = BN_new(), *d = BN_new(), *p1 = BN_dup(p), *q1 = BN_dup(q);
-    BIGNUM *phi = BN_new(), *dp = BN_new(), *dq = BN_new(), *qi = BN_new();
-    cr_assert(n && e && d && p1 && q1 && phi && dp && dq && qi);
-    cr_assert(BN_mul(n, p, q, bnc) && BN_set_word(e, h->e) && BN_sub_word(p1, 1) &&
-              BN_sub_word(q1, 1) && BN_mul(phi, p1, q1, bnc) &&
-              BN_mod_inverse(d, e, phi, bnc) != NULL && BN_mod(dp, d, p1, bnc) &&
-              BN_mod(dq, d, q1, bnc) && BN_mod_inverse(qi, q, p, bnc) != NULL);
-    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-    cr_assert_not_null(b);
-    cr_assert(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_D, d) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_FACTOR1, p) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_FACTOR2, q) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) &&
-              OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qi));
-    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(b);
-    cr_assert_not_null(params);
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    EVP_PKEY *pk = NULL;
-    cr_assert(c && EVP_PKEY_fromdata_init(c) == 1 &&
-              EVP_PKEY_fromdata(c, &pk, EVP_PKEY_KEYPAIR, params) == 1);
-    EVP_PKEY_CTX_free(c);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(b);
-    BN_free(p);
-    BN_free(q);
-    BN_free(n);
-    BN_free(e);
-    BN_clear_free(d);
-    BN_free(p1);
-    BN_free(q1);
-    BN_free(phi);
-    BN_clear_free(dp);
-    BN_clear_free(dq);
-    BN_free(qi);
-    return pk;
-}
 
 /* ---- job templates ------------------------------------------------------------------------ */
 
@@ -147,44 +54,22 @@ static struct {
 
 static size_t jobs_per_submitter(void)
 {
-    const char *v = getenv("KF_STRESS_JOBS");
-    if (v == NULL || *v == '\0') {
-        return 20000;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long n = strtoul(v, &end, 0);
-    cr_assert(errno == 0 && *end == '\0' && n > 0, "KF_STRESS_JOBS=%s", v);
+    uint64_t n = fixture_env_u64("KF_STRESS_JOBS", 20000);
+    cr_assert_gt(n, 0, "KF_STRESS_JOBS must be at least 1");
     return (size_t)n;
-}
-
-static bool ossl_verify(EVP_PKEY *pk, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
-                        size_t sig_len)
-{
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    cr_assert(m && EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL, pk) == 1);
-    int r = EVP_DigestVerify(m, sig, sig_len, msg, msg_len);
-    EVP_MD_CTX_free(m);
-    ERR_clear_error();
-    return r == 1;
 }
 
 /* Templates 0-23 RSA valid, 24-31 RSA damaged, 32-47 P-256 valid, 48-55 P-256 damaged, 56-59
  * P-256 of 63 bytes, 60-63 RSA signature = n. OpenSSL confirms each expected verdict. */
 static void setup(void)
 {
-    BN_CTX *bnc = BN_CTX_new();
-    cr_assert_not_null(bnc);
-    fx.rsa = rsa_load(&key_a, bnc);
+    fx.rsa = fixture_rsa_load(&fixture_rsa_a);
     fx.ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     cr_assert_not_null(fx.ec);
-    cr_assert(kf_ok(kf_offload_key_from_pkey(fx.rsa, 0, &fx.rsa_kf)));
-    cr_assert(kf_ok(kf_offload_key_from_pkey(fx.ec, KF_OFFLOAD_KEY_TABLE, &fx.ec_kf)));
-    BIGNUM *n = NULL;
+    fx.rsa_kf = fixture_kf_from_pkey(fx.rsa, 0);
+    fx.ec_kf = fixture_kf_from_pkey(fx.ec, KF_OFFLOAD_KEY_TABLE);
     uint8_t nb[256];
-    cr_assert_eq(EVP_PKEY_get_bn_param(fx.rsa, OSSL_PKEY_PARAM_RSA_N, &n), 1);
-    cr_assert_eq(BN_bn2binpad(n, nb, 256), 256);
-    BN_free(n);
+    cr_assert_eq(fixture_rsa_modulus(fx.rsa, nb, sizeof(nb)), 256);
     for (int i = 0; i < TEMPLATES; i++) {
         struct tmpl *t = &fx.t[i];
         bool rsa = i < 32 || i >= 60;
@@ -193,24 +78,17 @@ static void setup(void)
         EVP_PKEY *pk = rsa ? fx.rsa : fx.ec;
         t->msg_len = (size_t)snprintf((char *)t->msg, sizeof(t->msg), "stress job %d", i);
         uint8_t der[128];
-        size_t len = rsa ? 256 : sizeof(der);
-        EVP_MD_CTX *m = EVP_MD_CTX_new();
-        cr_assert(m && EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, pk) == 1);
-        cr_assert_eq(EVP_DigestSign(m, rsa ? t->sig : der, &len, t->msg, t->msg_len), 1);
-        EVP_MD_CTX_free(m);
+        size_t len = fixture_sign(pk, EVP_sha256(), t->msg, t->msg_len, rsa ? t->sig : der,
+                                  rsa ? sizeof(t->sig) : sizeof(der));
         bool want = true;
         if (rsa) {
+            cr_assert_eq(len, 256);
             t->sig_len = 256;
         } else {
-            /* DER to r || s (RFC 6605 s4) */
-            const unsigned char *p = der;
-            ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
-            cr_assert_not_null(es);
-            cr_assert_eq(BN_bn2binpad(ECDSA_SIG_get0_r(es), t->sig, 32), 32);
-            cr_assert_eq(BN_bn2binpad(ECDSA_SIG_get0_s(es), t->sig + 32, 32), 32);
+            cr_assert_eq(
+                fixture_ossl_verify(pk, EVP_sha256(), 0, false, t->msg, t->msg_len, der, len), 1);
+            fixture_ecdsa_der_to_rs(der, len, 32, t->sig); /* RFC 6605 s4 */
             t->sig_len = 64;
-            cr_assert(ossl_verify(pk, t->msg, t->msg_len, der, len));
-            ECDSA_SIG_free(es);
         }
         if ((i >= 24 && i < 32) || (i >= 48 && i < 56)) {
             t->sig[i % t->sig_len] ^= 0x08;
@@ -222,17 +100,14 @@ static void setup(void)
             memcpy(t->sig, nb, 256);
             want = false;
         }
-        if (rsa) {
-            cr_assert_eq(ossl_verify(pk, t->msg, t->msg_len, t->sig, t->sig_len), want,
-                         "template %d", i);
-        }
+        /* r || s goes to OpenSSL as DER: the converted templates are checked too. */
+        cr_assert_eq(fixture_ossl_verify(pk, EVP_sha256(), rsa ? 0 : 32, false, t->msg, t->msg_len,
+                                         t->sig, t->sig_len),
+                     want ? 1 : 0, "template %d", i);
         t->want = want ? KF_OFFLOAD_VALID : KF_OFFLOAD_INVALID;
     }
-    BN_CTX_free(bnc);
-    enum kf_offload_backend b = kf_offload_backend_default();
-    const char *env = getenv("KEYFORT_OFFLOAD");
-    fprintf(stderr, "queue_stress: backend %s (KEYFORT_OFFLOAD=%s), %zu jobs per submitter\n",
-            kf_offload_backend_name(b), env != NULL ? env : "unset", jobs_per_submitter());
+    fixture_announce("queue_stress");
+    fprintf(stderr, "queue_stress: %zu jobs per submitter\n", jobs_per_submitter());
 }
 
 static void teardown(void)
@@ -374,8 +249,7 @@ static void run_new_cfg(struct run *r, bool poll_mode, const struct kf_offload_c
     struct kf_offload_config cfg = *base;
     cfg.on_done = poll_mode ? NULL : on_done;
     cfg.on_done_arg = r;
-    cr_assert(kf_ok(kf_offload_engine_new(&cfg, &r->e)));
-    cr_assert_eq(kf_offload_engine_backend(r->e), kf_offload_backend_default());
+    r->e = fixture_engine_new(&cfg);
 }
 
 static void run_new(struct run *r, bool poll_mode, unsigned queue_depth)
@@ -406,6 +280,29 @@ static void join_submitters(pthread_t *th)
     }
 }
 
+/* All submitters' jobs, start to drain; in poll mode a poller thread takes the completions
+ * until the last one has come (or none came for a minute: asserted here). */
+static void run_jobs(struct run *r, bool poll_mode)
+{
+    pthread_t th[SUBMITTERS], poller;
+    struct submitter s[SUBMITTERS];
+    if (poll_mode) {
+        cr_assert_eq(pthread_create(&poller, NULL, poll_thread, r), 0);
+    }
+    start_submitters(r, th, s);
+    join_submitters(th);
+    kf_offload_drain(r->e);
+    if (poll_mode) {
+        /* Every completion is in the poll queue now; the poller takes the last ones. */
+        while (atomic_load(&r->done) < SUBMITTERS * r->per && !atomic_load(&r->poller_stuck)) {
+            sched_yield();
+        }
+        atomic_store(&r->poller_stop, true);
+        cr_assert_eq(pthread_join(poller, NULL), 0);
+        cr_assert(!atomic_load(&r->poller_stuck), "no completion arrived for a minute");
+    }
+}
+
 /* Every tag completed exactly once with the right verdict; nothing else completed. */
 static void check_run(struct run *r, const char *what)
 {
@@ -425,48 +322,30 @@ static void check_run(struct run *r, const char *what)
         }
     }
     struct kf_offload_stats st;
-    kf_offload_engine_stats(r->e, &st);
-    cr_assert_eq(st.jobs, total, "%s: stats count %" PRIu64 " jobs", what, st.jobs);
-    cr_assert_eq(st.lane_jobs + st.scalar_jobs + st.early_jobs, st.jobs);
+    fixture_check_stats(what, r->e, total, &st);
 }
 
 /* ---- the tests ----------------------------------------------------------------------------- */
 
-Test(queue_stress, four_submitters_callback_mode)
+/* The full load (KF_STRESS_JOBS per submitter) on a two-worker engine. */
+static void four_submitters(bool poll_mode, const char *what)
 {
     struct run r;
-    run_new(&r, false, 0);
-    pthread_t th[SUBMITTERS];
-    struct submitter s[SUBMITTERS];
-    start_submitters(&r, th, s);
-    join_submitters(th);
-    kf_offload_drain(r.e);
-    check_run(&r, "callback mode");
+    run_new(&r, poll_mode, 0);
+    run_jobs(&r, poll_mode);
+    check_run(&r, what);
     kf_offload_engine_free(r.e);
     run_free(&r);
 }
 
+Test(queue_stress, four_submitters_callback_mode)
+{
+    four_submitters(false, "callback mode");
+}
+
 Test(queue_stress, four_submitters_poll_mode)
 {
-    struct run r;
-    run_new(&r, true, 0);
-    cr_assert_geq(kf_offload_eventfd(r.e), 0);
-    pthread_t th[SUBMITTERS], poller;
-    struct submitter s[SUBMITTERS];
-    cr_assert_eq(pthread_create(&poller, NULL, poll_thread, &r), 0);
-    start_submitters(&r, th, s);
-    join_submitters(th);
-    kf_offload_drain(r.e);
-    /* Every completion is in the poll queue now; the poller takes the last ones. */
-    while (atomic_load(&r.done) < SUBMITTERS * r.per && !atomic_load(&r.poller_stuck)) {
-        sched_yield();
-    }
-    atomic_store(&r.poller_stop, true);
-    cr_assert_eq(pthread_join(poller, NULL), 0);
-    cr_assert(!atomic_load(&r.poller_stuck), "no completion arrived for a minute");
-    check_run(&r, "poll mode");
-    kf_offload_engine_free(r.e);
-    run_free(&r);
+    four_submitters(true, "poll mode");
 }
 
 /* A small queue: submitters meet RETRY constantly. */
@@ -475,11 +354,7 @@ Test(queue_stress, four_submitters_small_queue)
     struct run r;
     run_new(&r, false, 16);
     r.per = r.per / 4 > 0 ? r.per / 4 : 1;
-    pthread_t th[SUBMITTERS];
-    struct submitter s[SUBMITTERS];
-    start_submitters(&r, th, s);
-    join_submitters(th);
-    kf_offload_drain(r.e);
+    run_jobs(&r, false);
     check_run(&r, "queue depth 16");
     cr_assert_gt(atomic_load(&r.retries), 0, "a 16-job queue never filled");
     kf_offload_engine_free(r.e);
@@ -501,22 +376,7 @@ Test(queue_stress, odd_engine_configs)
             struct run r;
             run_new_cfg(&r, mode == 1, &cfgs[c]);
             r.per = r.per / 16 > 0 ? r.per / 16 : 1;
-            pthread_t th[SUBMITTERS], poller;
-            struct submitter s[SUBMITTERS];
-            if (mode == 1) {
-                cr_assert_eq(pthread_create(&poller, NULL, poll_thread, &r), 0);
-            }
-            start_submitters(&r, th, s);
-            join_submitters(th);
-            kf_offload_drain(r.e);
-            if (mode == 1) {
-                while (atomic_load(&r.done) < SUBMITTERS * r.per && !atomic_load(&r.poller_stuck)) {
-                    sched_yield();
-                }
-                atomic_store(&r.poller_stop, true);
-                cr_assert_eq(pthread_join(poller, NULL), 0);
-                cr_assert(!atomic_load(&r.poller_stuck), "no completion arrived for a minute");
-            }
+            run_jobs(&r, mode == 1);
             check_run(&r, mode == 1 ? "odd config, poll mode" : "odd config, callback mode");
             kf_offload_engine_free(r.e);
             run_free(&r);
@@ -532,22 +392,7 @@ Test(queue_stress, free_while_idle)
         if (i >= 10) {
             /* used, drained, then idle */
             r.per = 50;
-            pthread_t th[SUBMITTERS];
-            struct submitter s[SUBMITTERS];
-            pthread_t poller;
-            if (i % 2) {
-                cr_assert_eq(pthread_create(&poller, NULL, poll_thread, &r), 0);
-            }
-            start_submitters(&r, th, s);
-            join_submitters(th);
-            kf_offload_drain(r.e);
-            if (i % 2) {
-                while (atomic_load(&r.done) < SUBMITTERS * r.per && !atomic_load(&r.poller_stuck)) {
-                    sched_yield();
-                }
-                atomic_store(&r.poller_stop, true);
-                cr_assert_eq(pthread_join(poller, NULL), 0);
-            }
+            run_jobs(&r, i % 2);
             check_run(&r, "idle after use");
         }
         kf_offload_engine_free(r.e);
@@ -588,24 +433,3 @@ Test(queue_stress, free_while_busy)
         run_free(&r);
     }
 }
-
-#if defined(KF_TSAN) && KF_TSAN
-int main(void)
-{
-    static void (*const tests[])(void) = {
-        queue_stress_four_submitters_callback_mode,
-        queue_stress_four_submitters_poll_mode,
-        queue_stress_four_submitters_small_queue,
-        queue_stress_odd_engine_configs,
-        queue_stress_free_while_idle,
-        queue_stress_free_while_busy,
-    };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        setup();
-        tests[i]();
-        teardown();
-    }
-    fprintf(stderr, "queue_stress: %zu tests passed\n", sizeof(tests) / sizeof(tests[0]));
-    return 0;
-}
-#endif
