@@ -54,8 +54,7 @@ void kf_p256_ifma_key_free(struct kf_p256_ifma_key *k);
 /* ECDSA verification (SEC 1 v2 s4.1.4) of lanes 0 .. lanes-1: digest[i] is 32 bytes (e is the
  * digest read as a big-endian integer), sig[i] is r || s, 32 bytes each, big-endian.
  * ok[i] = 1 if valid, 0 if not (r or s outside [1, n-1], R at infinity, x(R) mod n != r). */
-void kf_p256_ifma_verify(const struct kf_p256_ifma_key *const *keys,
-                         const uint8_t *const *digest, const uint8_t *const *sig, unsigned lanes,
-                         uint8_t *ok);
+void kf_p256_ifma_verify(const struct kf_p256_ifma_key *const *keys, const uint8_t *const *digest,
+                         const uint8_t *const *sig, unsigned lanes, uint8_t *ok);
 
 #endif
