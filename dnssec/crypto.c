@@ -382,24 +382,19 @@ kf_result kf_dnssec_pubkey_new(const uint8_t *rdata, size_t len, struct kf_dnsse
         kf_err_note_context("DNSSEC algorithm %u", k.alg);
         KF_BAIL(KF_ERR_UNSUPPORTED);
     }
+    /* The offload constructors record the cause (not a point on the curve, an even
+     * modulus, ...); the context adds which record it was. */
     struct kf_offload_key *key = NULL;
-    kf_result r;
-    kf_err_mute_begin();
     if (alg == KF_OFFLOAD_RSA_PKCS1_SHA256 || alg == KF_OFFLOAD_RSA_PKCS1_SHA512) {
-        r = crypto_rsa_key(k.pub, k.pub_len, &key);
+        KF_GUARD_CTX(crypto_rsa_key(k.pub, k.pub_len, &key),
+                     "DNSKEY public key field of algorithm %u", k.alg);
     } else if (alg == KF_OFFLOAD_ECDSA_P256_SHA256 || alg == KF_OFFLOAD_ECDSA_P384_SHA384) {
         /* A zone has few keys and many signatures: the per-key table pays for itself. */
-        r = kf_offload_key_new_ec(alg, k.pub, k.pub_len, KF_OFFLOAD_KEY_TABLE, &key);
+        KF_GUARD_CTX(kf_offload_key_new_ec(alg, k.pub, k.pub_len, KF_OFFLOAD_KEY_TABLE, &key),
+                     "DNSKEY public key field of algorithm %u", k.alg);
     } else {
-        r = kf_offload_key_new_eddsa(alg, k.pub, k.pub_len, &key);
-    }
-    kf_err_mute_end();
-    if (!kf_ok(r)) {
-        if (r.code == KF_ERR_NOMEM) {
-            KF_BAIL(KF_ERR_NOMEM);
-        }
-        kf_err_note_context("DNSKEY public key field of algorithm %u", k.alg);
-        KF_BAIL(KF_ERR_MALFORMED);
+        KF_GUARD_CTX(kf_offload_key_new_eddsa(alg, k.pub, k.pub_len, &key),
+                     "DNSKEY public key field of algorithm %u", k.alg);
     }
     struct kf_dnssec_pubkey *pk = calloc(1, sizeof(*pk));
     if (pk == NULL) {

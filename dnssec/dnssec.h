@@ -319,7 +319,8 @@ size_t kf_dnssec_signer_max_len(const struct kf_dnssec_signer *s);
 
 /* A public key parsed from DNSKEY RDATA once, for many verifications. */
 struct kf_dnssec_pubkey;
-/** Errors: UNSUPPORTED (algorithm), MALFORMED (key field). */
+/** Errors: UNSUPPORTED (algorithm), MALFORMED or SHORT_INPUT (key field, with the cause
+ *  recorded: an even modulus, a point off the curve, ...), NOMEM. */
 KF_RESULT kf_dnssec_pubkey_new(const uint8_t *dnskey_rdata, size_t len,
                                struct kf_dnssec_pubkey **out);
 void kf_dnssec_pubkey_free(struct kf_dnssec_pubkey *k);

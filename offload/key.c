@@ -15,11 +15,17 @@
 #define KEY_RSA_MIN_BYTES 64
 #define KEY_RSA_MAX_BYTES 2048 /* 16384 bits, OpenSSL's own limit for public operations */
 
-static kf_result key_alloc(enum offload_key_type type, struct kf_offload_key **out_key)
+/* A key of @p type around @p pkey, which it takes (and frees if allocation fails). */
+static kf_result key_wrap(enum offload_key_type type, EVP_PKEY *pkey,
+                          struct kf_offload_key **out_key)
 {
     struct kf_offload_key *k = calloc(1, sizeof(*k));
-    KF_ENSURE(k != NULL, KF_ERR_NOMEM);
+    if (k == NULL) {
+        EVP_PKEY_free(pkey);
+        KF_BAIL(KF_ERR_NOMEM);
+    }
     k->type = type;
+    k->pkey = pkey;
     *out_key = k;
     return KF_OK;
 }
@@ -120,12 +126,7 @@ kf_result kf_offload_key_new_rsa(const uint8_t *n, size_t n_len, const uint8_t *
         KF_BAIL(KF_ERR_MALFORMED);
     }
     struct kf_offload_key *k = NULL;
-    kf_result r = key_alloc(OFFLOAD_KEY_RSA, &k);
-    if (!kf_ok(r)) {
-        EVP_PKEY_free(pkey);
-        return r;
-    }
-    k->pkey = pkey;
+    KF_GUARD(key_wrap(OFFLOAD_KEY_RSA, pkey, &k));
     k->n = malloc(n_len);
     if (k->n == NULL) {
         kf_offload_key_free(k);
@@ -183,12 +184,7 @@ kf_result kf_offload_key_new_ec(enum kf_offload_alg alg, const uint8_t *xy, size
         KF_BAIL(KF_ERR_MALFORMED);
     }
     struct kf_offload_key *k = NULL;
-    kf_result r = key_alloc(type, &k);
-    if (!kf_ok(r)) {
-        EVP_PKEY_free(pkey);
-        return r;
-    }
-    k->pkey = pkey;
+    KF_GUARD(key_wrap(type, pkey, &k));
     const struct offload_lanes_ops *ops = offload_lanes();
     if (type == OFFLOAD_KEY_P256 && ops != NULL) {
         k->p256_lanes = ops->p256_key_new(xy, (flags & KF_OFFLOAD_KEY_TABLE) != 0);
@@ -228,12 +224,7 @@ kf_result kf_offload_key_new_eddsa(enum kf_offload_alg alg, const uint8_t *pub, 
         KF_BAIL(KF_ERR_MALFORMED);
     }
     struct kf_offload_key *k = NULL;
-    kf_result r = key_alloc(type, &k);
-    if (!kf_ok(r)) {
-        EVP_PKEY_free(pkey);
-        return r;
-    }
-    k->pkey = pkey;
+    KF_GUARD(key_wrap(type, pkey, &k));
     *out_key = k;
     return KF_OK;
 }
