@@ -136,7 +136,7 @@ struct kf_zone {
     size_t n_rrs, cap_rrs;
     struct kf_zone_owner *owners;
     size_t n_owners, cap_owners;
-    uint32_t *owner_hash; /* open addressing: owner index + 1, 0 = empty */
+    uint64_t *owner_hash; /* open addressing: hash << 32 | (owner index + 1), 0 = empty */
     size_t hash_cap;
     struct kf_zone_rrset *rrsets; /* valid after kf_zone_sort() */
     size_t n_rrsets;
@@ -144,6 +144,7 @@ struct kf_zone {
     uint32_t *owner_rank;        /* inverse of owner_order */
     uint32_t *owner_first_rrset; /* per owner rank: index of its first RRset, n_rrsets if none */
     uint32_t soa_ttl, soa_minimum;
+    unsigned pieces; /* scanners that read the text side by side (zone_read.c); 0 if not read */
     bool sorted;
 };
 
@@ -158,9 +159,23 @@ struct kf_zone {
  * (context "FILE:LINE: reason"), NOMEM, TOO_LARGE.
  */
 KF_RESULT kf_zone_load_file(const char *path, const char *origin, struct kf_zone *out);
+/**
+ * The same on @p threads threads (0: the CPUs online): a large file is cut at line starts into
+ * pieces that separate scanners read side by side (zone_read.c). The zone is the one a single
+ * scanner builds, record for record, line numbers included; input the pieces cannot prove
+ * they read exactly as one scanner would ($INCLUDE, a cut inside parentheses, a directive that
+ * changes the origin or TTL, any error) is read again by one scanner, so errors and their
+ * messages are those of kf_zone_load_file.
+ */
+KF_RESULT kf_zone_load_file_threads(const char *path, const char *origin, unsigned threads,
+                                    struct kf_zone *out);
 /** The same from a string (tests and fuzzing); @p name is used in messages. */
 KF_RESULT kf_zone_load_string(const char *text, size_t len, const char *origin, const char *name,
                               struct kf_zone *out);
+/** kf_zone_load_string cut into up to @p pieces (at most 64) whatever its size: the parallel
+ *  reader's path for tests and fuzzing, which compare it with the one-scanner read. */
+KF_RESULT kf_zone_load_string_pieces(const char *text, size_t len, const char *origin,
+                                     const char *name, unsigned pieces, struct kf_zone *out);
 void kf_zone_cleanup(struct kf_zone *z);
 
 /** Take the owner of the zone's one SOA record as its origin (for a file read at "."), and
@@ -169,6 +184,21 @@ KF_RESULT kf_zone_adopt_soa_origin(struct kf_zone *z);
 /** Add one RR (canonical form expected: lower-case owner, canonical RDATA). */
 KF_RESULT kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
                       const uint8_t *rdata, size_t rdlen, uint32_t line);
+/** Room for @p owners owners and @p rrs records without growing (a reader's estimate: each
+ *  growth rehashes or copies, and touches fresh memory). Errors: NOMEM. */
+KF_RESULT kf_zone_reserve(struct kf_zone *z, size_t owners, size_t rrs);
+/** The index of a lower-case, checked owner name, added when new. Errors: MALFORMED,
+ *  TOO_LARGE, NOMEM. */
+KF_RESULT kf_zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *out);
+/** Move the records of @p src (read from a later part of the same file) to the end of @p dst,
+ *  as if added one by one, their lines shifted by @p line_offset. @p src's arena lies inside
+ *  dst's already, at offset @p arena_at (the parallel reader's shared block); @p src keeps its
+ *  other storage for kf_zone_cleanup. Errors: TOO_LARGE, NOMEM, INVALID_ARG. */
+KF_RESULT kf_zone_absorb(struct kf_zone *dst, struct kf_zone *src, uint32_t arena_at,
+                         uint32_t line_offset);
+/** Same origin, owners (by index) and records (owner, type, TTL, RDATA, line, in order):
+ *  how tests and fuzzing check that two ways of reading one text agree. */
+bool kf_zone_same_records(const struct kf_zone *a, const struct kf_zone *b);
 /** The same for an owner already in the zone (its index), without looking the name up.
  *  Errors: INVALID_ARG (no such owner), TOO_LARGE, NOMEM. */
 KF_RESULT kf_zone_add_at(struct kf_zone *z, uint32_t owner, uint16_t type, uint32_t ttl,

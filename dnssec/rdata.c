@@ -209,23 +209,27 @@ kf_result kf_dnssec_bitmap_parse(const uint8_t *p, size_t len, struct kf_typeset
     return KF_OK;
 }
 
+/* Visit only the used windows (a set usually has one or two of 256): a zone check clears and
+ * compares two sets per name. */
 void kf_typeset_clear(struct kf_typeset *s)
 {
-    for (unsigned w = 0; w < 256; w++) {
-        if (s->used[w >> 6] & ((uint64_t)1 << (w & 63))) {
+    for (unsigned q = 0; q < 4; q++) {
+        for (uint64_t m = s->used[q]; m != 0; m &= m - 1) {
+            unsigned w = q * 64 + (unsigned)__builtin_ctzll(m);
             memset(s->bits + (size_t)w * 32, 0, 32);
         }
+        s->used[q] = 0;
     }
-    memset(s->used, 0, sizeof(s->used));
 }
 
 bool kf_typeset_equal(const struct kf_typeset *a, const struct kf_typeset *b)
 {
-    for (unsigned w = 0; w < 256; w++) {
-        uint64_t bit = (uint64_t)1 << (w & 63);
-        if (((a->used[w >> 6] | b->used[w >> 6]) & bit) &&
-            memcmp(a->bits + (size_t)w * 32, b->bits + (size_t)w * 32, 32) != 0) {
-            return false;
+    for (unsigned q = 0; q < 4; q++) {
+        for (uint64_t m = a->used[q] | b->used[q]; m != 0; m &= m - 1) {
+            unsigned w = q * 64 + (unsigned)__builtin_ctzll(m);
+            if (memcmp(a->bits + (size_t)w * 32, b->bits + (size_t)w * 32, 32) != 0) {
+                return false;
+            }
         }
     }
     return true;

@@ -5,7 +5,6 @@
  * again. */
 #include "dnssec/dnssec.h"
 
-#include <libzscanner/scanner.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,35 +30,55 @@ static kf_result zone_sort_key(const uint8_t *name, struct kf_buf *out, uint16_t
     for (size_t p = 0; name[p] != 0; p += 1u + name[p]) {
         off[n++] = (uint8_t)p;
     }
-    size_t start = out->len;
+    /* At most two bytes per name byte: built here, appended in one write. */
+    uint8_t key[2 * KF_DNS_MAX_NAME];
+    size_t k = 0;
     while (n > 0) {
         const uint8_t *l = name + off[--n];
         for (uint8_t i = 1; i <= l[0]; i++) {
             if (l[i] <= 1) {
-                KF_GUARD(kf_buf_write_u8(out, 1));
-                KF_GUARD(kf_buf_write_u8(out, (uint8_t)(l[i] + 1)));
+                key[k++] = 1;
+                key[k++] = (uint8_t)(l[i] + 1);
             } else {
-                KF_GUARD(kf_buf_write_u8(out, l[i]));
+                key[k++] = l[i];
             }
         }
-        KF_GUARD(kf_buf_write_u8(out, 0));
+        key[k++] = 0;
     }
-    *out_len = (uint16_t)(out->len - start);
+    KF_GUARD(kf_buf_write_bytes(out, key, k));
+    *out_len = (uint16_t)k;
     return KF_OK;
 }
 
-static kf_result zone_grow_hash(struct kf_zone *z)
+/* A slot holds the name's hash beside the owner index, so probing past other names compares
+ * hashes and touches neither the owner table nor the arena. */
+static inline uint64_t zone_slot(uint32_t hash, uint32_t idx)
+{
+    return (uint64_t)hash << 32 | (uint64_t)(idx + 1);
+}
+
+static kf_result zone_grow_hash(struct kf_zone *z, size_t want)
 {
     size_t cap = z->hash_cap == 0 ? 1024 : z->hash_cap * 2;
-    uint32_t *h = calloc(cap, sizeof(*h));
+    while (cap < want) {
+        cap *= 2;
+    }
+    /* malloc and memset, not calloc: calloc's fresh pages are read first (probing) and written
+     * after, and each such page costs a second fault, one that flushes the TLB of every CPU
+     * the process runs on (the parallel reader's other threads). */
+    uint64_t *h = malloc(cap * sizeof(*h));
     KF_ENSURE(h != NULL, KF_ERR_NOMEM);
-    for (size_t i = 0; i < z->n_owners; i++) {
-        const struct kf_zone_owner *o = &z->owners[i];
-        size_t slot = zone_hash(z->arena.data + o->name, o->name_len) & (cap - 1);
+    memset(h, 0, cap * sizeof(*h));
+    for (size_t s = 0; s < z->hash_cap; s++) {
+        uint64_t v = z->owner_hash[s];
+        if (v == 0) {
+            continue;
+        }
+        size_t slot = (uint32_t)(v >> 32) & (cap - 1);
         while (h[slot] != 0) {
             slot = (slot + 1) & (cap - 1);
         }
-        h[slot] = (uint32_t)i + 1;
+        h[slot] = v;
     }
     free(z->owner_hash);
     z->owner_hash = h;
@@ -67,46 +86,93 @@ static kf_result zone_grow_hash(struct kf_zone *z)
     return KF_OK;
 }
 
-uint32_t kf_zone_owner_lookup(const struct kf_zone *z, const uint8_t *name)
+kf_result kf_zone_reserve(struct kf_zone *z, size_t owners, size_t rrs)
+{
+    KF_ENSURE_REF(z);
+    owners = owners < KF_ZONE_MAX_RRS ? owners : KF_ZONE_MAX_RRS;
+    rrs = rrs < KF_ZONE_MAX_RRS ? rrs : KF_ZONE_MAX_RRS;
+    if (owners * 2 > z->hash_cap) {
+        KF_GUARD(zone_grow_hash(z, owners * 2));
+    }
+    if (owners > z->cap_owners) {
+        struct kf_zone_owner *o = realloc(z->owners, owners * sizeof(*o));
+        KF_ENSURE(o != NULL, KF_ERR_NOMEM);
+        z->owners = o;
+        z->cap_owners = owners;
+    }
+    if (rrs > z->cap_rrs) {
+        struct kf_zone_rr *r = realloc(z->rrs, rrs * sizeof(*r));
+        KF_ENSURE(r != NULL, KF_ERR_NOMEM);
+        z->rrs = r;
+        z->cap_rrs = rrs;
+    }
+    return KF_OK;
+}
+
+/* The owner of a checked name of @p len bytes and hash @p hash, or UINT32_MAX. */
+static uint32_t zone_find(const struct kf_zone *z, const uint8_t *name, size_t len, uint32_t hash)
 {
     if (z->hash_cap == 0) {
         return UINT32_MAX;
     }
-    size_t len = 0;
-    if (!kf_ok(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len))) {
-        return UINT32_MAX;
-    }
-    size_t slot = zone_hash(name, len) & (z->hash_cap - 1);
-    while (z->owner_hash[slot] != 0) {
-        uint32_t i = z->owner_hash[slot] - 1;
+    size_t slot = hash & (z->hash_cap - 1);
+    for (uint64_t v; (v = z->owner_hash[slot]) != 0; slot = (slot + 1) & (z->hash_cap - 1)) {
+        if ((uint32_t)(v >> 32) != hash) {
+            continue;
+        }
+        uint32_t i = (uint32_t)v - 1;
         const struct kf_zone_owner *o = &z->owners[i];
         if (o->name_len == len && memcmp(z->arena.data + o->name, name, len) == 0) {
             return i;
         }
-        slot = (slot + 1) & (z->hash_cap - 1);
     }
     return UINT32_MAX;
 }
 
-/* The index of a lower-case owner, added when new. */
-static kf_result zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *out)
+uint32_t kf_zone_owner_lookup(const struct kf_zone *z, const uint8_t *name)
 {
-    uint32_t found = kf_zone_owner_lookup(z, name);
-    if (found != UINT32_MAX) {
-        *out = found;
-        return KF_OK;
-    }
     size_t len = 0;
-    KF_GUARD(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len));
+    if (z->hash_cap == 0 || !kf_ok(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len))) {
+        return UINT32_MAX;
+    }
+    return zone_find(z, name, len, zone_hash(name, len));
+}
+
+/* Append an owner whose name and sort key are in the arena already, and hash it. */
+static kf_result zone_insert_owner(struct kf_zone *z, const struct kf_zone_owner *o, uint32_t hash,
+                                   uint32_t *out)
+{
     if ((z->n_owners + 1) * 2 > z->hash_cap) {
-        KF_GUARD(zone_grow_hash(z));
+        KF_GUARD(zone_grow_hash(z, 0));
     }
     if (z->n_owners == z->cap_owners) {
         size_t cap = z->cap_owners == 0 ? 1024 : z->cap_owners * 2;
-        struct kf_zone_owner *o = realloc(z->owners, cap * sizeof(*o));
-        KF_ENSURE(o != NULL, KF_ERR_NOMEM);
-        z->owners = o;
+        struct kf_zone_owner *p = realloc(z->owners, cap * sizeof(*p));
+        KF_ENSURE(p != NULL, KF_ERR_NOMEM);
+        z->owners = p;
         z->cap_owners = cap;
+    }
+    uint32_t idx = (uint32_t)z->n_owners++;
+    z->owners[idx] = *o;
+    size_t slot = hash & (z->hash_cap - 1);
+    while (z->owner_hash[slot] != 0) {
+        slot = (slot + 1) & (z->hash_cap - 1);
+    }
+    z->owner_hash[slot] = zone_slot(hash, idx);
+    *out = idx;
+    return KF_OK;
+}
+
+/* The index of a lower-case owner, added when new. */
+kf_result kf_zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *out)
+{
+    size_t len = 0;
+    KF_GUARD(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len));
+    uint32_t hash = zone_hash(name, len);
+    uint32_t found = zone_find(z, name, len, hash);
+    if (found != UINT32_MAX) {
+        *out = found;
+        return KF_OK;
     }
     KF_ENSURE(z->arena.len + 3 * len + 4 < KF_ZONE_MAX_ARENA, KF_ERR_TOO_LARGE);
     struct kf_zone_owner o = { 0 };
@@ -116,15 +182,7 @@ static kf_result zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *o
     KF_GUARD(kf_buf_write_bytes(&z->arena, name, len));
     o.key = (uint32_t)z->arena.len;
     KF_GUARD(zone_sort_key(name, &z->arena, &o.key_len));
-    uint32_t idx = (uint32_t)z->n_owners++;
-    z->owners[idx] = o;
-    size_t slot = zone_hash(name, len) & (z->hash_cap - 1);
-    while (z->owner_hash[slot] != 0) {
-        slot = (slot + 1) & (z->hash_cap - 1);
-    }
-    z->owner_hash[slot] = idx + 1;
-    *out = idx;
-    return KF_OK;
+    return zone_insert_owner(z, &o, hash, out);
 }
 
 kf_result kf_zone_add_at(struct kf_zone *z, uint32_t owner, uint16_t type, uint32_t ttl,
@@ -160,7 +218,7 @@ kf_result kf_zone_add(struct kf_zone *z, const uint8_t *owner, uint16_t type, ui
 {
     KF_ENSURE_REF(z);
     uint32_t idx = 0;
-    KF_GUARD(zone_intern(z, owner, &idx));
+    KF_GUARD(kf_zone_intern(z, owner, &idx));
     return kf_zone_add_at(z, idx, type, ttl, rdata, rdlen, line);
 }
 
@@ -196,155 +254,80 @@ void kf_zone_cleanup(struct kf_zone *z)
     memset(z, 0, sizeof(*z));
 }
 
-/* ---- reading ----------------------------------------------------------------------------------
- */
-
-struct zone_load {
-    struct kf_zone *z;
-    kf_result res;
-    char origin_text[1024];
-};
-
-static void zone_load_fail(zs_scanner_t *s, struct zone_load *l, int32_t code, const char *why)
+kf_result kf_zone_absorb(struct kf_zone *dst, struct kf_zone *src, uint32_t arena_at,
+                         uint32_t line_offset)
 {
-    kf_err_record(code, __FILE__, __LINE__, __func__);
-    kf_err_note_context("%s:%llu: %s", l->z->file, (unsigned long long)s->line_counter, why);
-    l->res = (kf_result){ code };
-    s->state = ZS_STATE_STOP;
-}
-
-static void zone_load_record(zs_scanner_t *s)
-{
-    struct zone_load *l = s->process.data;
-    struct kf_zone *z = l->z;
-    char why[1400];
-    if (!kf_ok(l->res)) {
-        s->state = ZS_STATE_STOP;
-        return;
+    KF_ENSURE_REF(dst);
+    KF_ENSURE_REF(src);
+    KF_ENSURE(dst->n_rrs + src->n_rrs <= KF_ZONE_MAX_RRS, KF_ERR_TOO_LARGE);
+    /* src's arena is in dst's already, so its names, sort keys and RDATA keep their offsets
+     * plus base. An owner both zones know keeps dst's copy; the other is a few dead bytes. */
+    uint32_t base = arena_at;
+    KF_ENSURE(base <= dst->arena.len, KF_ERR_INVALID_ARG);
+    uint32_t *map = malloc((src->n_owners + 1) * sizeof(*map));
+    KF_ENSURE(map != NULL, KF_ERR_NOMEM);
+    kf_result r = KF_OK;
+    for (size_t i = 0; i < src->n_owners && kf_ok(r); i++) {
+        struct kf_zone_owner o = src->owners[i];
+        o.name += base;
+        o.key += base;
+        const uint8_t *name = dst->arena.data + o.name;
+        uint32_t hash = zone_hash(name, o.name_len);
+        uint32_t found = zone_find(dst, name, o.name_len, hash);
+        if (found != UINT32_MAX) {
+            map[i] = found;
+            continue;
+        }
+        r = zone_insert_owner(dst, &o, hash, &map[i]);
     }
-    if (s->r_class != KF_DNS_CLASS_IN) {
-        (void)snprintf(why, sizeof(why), "class %u is not IN", s->r_class);
-        zone_load_fail(s, l, KF_ERR_ZONE_DATA, why);
-        return;
+    size_t need = dst->n_rrs + src->n_rrs;
+    if (kf_ok(r) && need > dst->cap_rrs) {
+        struct kf_zone_rr *rrs = realloc(dst->rrs, need * sizeof(*rrs));
+        if (rrs == NULL) {
+            kf_err_record(KF_ERR_NOMEM, __FILE__, __LINE__, __func__);
+            r = (kf_result){ KF_ERR_NOMEM };
+        } else {
+            dst->rrs = rrs;
+            dst->cap_rrs = need;
+        }
     }
-    uint8_t owner[KF_DNS_MAX_NAME];
-    memcpy(owner, s->r_owner, s->r_owner_length);
-    kf_dnssec_name_lower(owner);
-    if (!kf_dnssec_name_is_sub(owner, z->origin)) {
-        char name[1024];
-        (void)snprintf(why, sizeof(why), "%s is outside the zone %s",
-                       kf_dnssec_name_to_text(owner, name, sizeof(name)), l->origin_text);
-        zone_load_fail(s, l, KF_ERR_ZONE_DATA, why);
-        return;
-    }
-    /* Canonical RDATA in place (the scanner's buffer is ours until the next record). */
-    kf_result r = kf_dnssec_rdata_canonicalise(s->r_type, s->r_data, s->r_data_length);
     if (kf_ok(r)) {
-        r = kf_zone_add(z, owner, s->r_type, s->r_ttl, s->r_data, s->r_data_length,
-                        (uint32_t)s->line_counter);
+        for (size_t i = 0; i < src->n_rrs; i++) {
+            struct kf_zone_rr rr = src->rrs[i];
+            rr.owner = map[rr.owner];
+            rr.rdata += base;
+            rr.line += line_offset;
+            dst->rrs[dst->n_rrs++] = rr;
+        }
+        dst->sorted = false;
     }
-    if (!kf_ok(r)) {
-        char name[16];
-        (void)snprintf(why, sizeof(why), "%s record: %s",
-                       kf_dnssec_type_name(s->r_type, name, sizeof(name)), kf_err_str(r.code));
-        zone_load_fail(s, l, r.code, why);
-    }
-}
-
-static void zone_load_error(zs_scanner_t *s)
-{
-    struct zone_load *l = s->process.data;
-    if (!kf_ok(l->res)) {
-        s->state = ZS_STATE_STOP;
-        return;
-    }
-    char why[256];
-    (void)snprintf(why, sizeof(why), "%s", zs_strerror(s->error.code));
-    zone_load_fail(s, l, KF_ERR_ZONE_SYNTAX, why);
-}
-
-static kf_result zone_load(zs_scanner_t *s, struct zone_load *l)
-{
-    KF_ENSURE(zs_set_processing(s, zone_load_record, zone_load_error, l) == 0, KF_ERR_INTERNAL);
-    int rc = zs_parse_all(s);
-    KF_GUARD(l->res);
-    if (rc != 0) {
-        /* An error the callbacks did not see: a file that cannot be read, say. */
-        char why[256];
-        (void)snprintf(why, sizeof(why), "%s", zs_strerror(s->error.code));
-        zone_load_fail(s, l, KF_ERR_ZONE_SYNTAX, why);
-        return l->res;
-    }
-    return KF_OK;
-}
-
-static kf_result zone_prepare(struct kf_zone *z, const char *origin, const char *name,
-                              struct zone_load *l)
-{
-    memset(z, 0, sizeof(*z));
-    KF_GUARD(kf_buf_init_growable(&z->arena, 1u << 20));
-    z->file = strdup(name);
-    KF_ENSURE(z->file != NULL, KF_ERR_NOMEM);
-    if (!kf_ok(kf_dnssec_name_from_text(origin, z->origin, &z->origin_len))) {
-        kf_err_note_context("origin \"%s\" is not a domain name", origin);
-        KF_BAIL(KF_ERR_INVALID_ARG);
-    }
-    kf_dnssec_name_lower(z->origin);
-    l->z = z;
-    l->res = KF_OK;
-    kf_dnssec_name_to_text(z->origin, l->origin_text, sizeof(l->origin_text));
-    return KF_OK;
-}
-
-static kf_result zone_load_with(struct kf_zone *z, const char *origin, const char *name,
-                                const char *path, const char *text, size_t len)
-{
-    struct zone_load l;
-    kf_result r = zone_prepare(z, origin, name, &l);
-    if (!kf_ok(r)) {
-        kf_zone_cleanup(z);
-        return r;
-    }
-    /* The scanner is about 300 KiB: never on the stack. */
-    zs_scanner_t *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        kf_zone_cleanup(z);
-        KF_BAIL(KF_ERR_NOMEM);
-    }
-    if (zs_init(s, l.origin_text, KF_DNS_CLASS_IN, 3600) != 0) {
-        free(s);
-        kf_zone_cleanup(z);
-        KF_BAIL(KF_ERR_NOMEM);
-    }
-    int set = path != NULL ? zs_set_input_file(s, path) : zs_set_input_string(s, text, len);
-    if (set != 0) {
-        kf_err_record(KF_ERR_FILE_OPEN, __FILE__, __LINE__, __func__);
-        kf_err_note_context("%s: %s", name, zs_strerror(s->error.code));
-        r = (kf_result){ KF_ERR_FILE_OPEN };
-    } else {
-        r = zone_load(s, &l);
-    }
-    zs_deinit(s);
-    free(s);
-    if (!kf_ok(r)) {
-        kf_zone_cleanup(z);
-    }
+    free(map);
     return r;
 }
 
-kf_result kf_zone_load_file(const char *path, const char *origin, struct kf_zone *out)
+bool kf_zone_same_records(const struct kf_zone *a, const struct kf_zone *b)
 {
-    KF_ENSURE_REF(path);
-    KF_ENSURE_REF(origin);
-    KF_ENSURE_REF(out);
-    return zone_load_with(out, origin, path, path, NULL, 0);
-}
-
-kf_result kf_zone_load_string(const char *text, size_t len, const char *origin, const char *name,
-                              struct kf_zone *out)
-{
-    KF_ENSURE_REF(text);
-    KF_ENSURE_REF(origin);
-    KF_ENSURE_REF(out);
-    return zone_load_with(out, origin, name != NULL ? name : "(string)", NULL, text, len);
+    if (a->n_owners != b->n_owners || a->n_rrs != b->n_rrs || a->origin_len != b->origin_len ||
+        memcmp(a->origin, b->origin, a->origin_len) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_owners; i++) {
+        const struct kf_zone_owner *x = &a->owners[i];
+        const struct kf_zone_owner *y = &b->owners[i];
+        if (x->name_len != y->name_len || x->key_len != y->key_len || x->labels != y->labels ||
+            memcmp(a->arena.data + x->name, b->arena.data + y->name, x->name_len) != 0 ||
+            memcmp(a->arena.data + x->key, b->arena.data + y->key, x->key_len) != 0) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_rrs; i++) {
+        const struct kf_zone_rr *x = &a->rrs[i];
+        const struct kf_zone_rr *y = &b->rrs[i];
+        if (x->owner != y->owner || x->type != y->type || x->rdlen != y->rdlen ||
+            x->ttl != y->ttl || x->line != y->line ||
+            memcmp(kf_zone_rdata(a, x), kf_zone_rdata(b, y), x->rdlen) != 0) {
+            return false;
+        }
+    }
+    return true;
 }

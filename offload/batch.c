@@ -18,6 +18,7 @@ struct batch_state {
     size_t digest_len[OFFLOAD_PASS];
     size_t scalar[OFFLOAD_PASS]; /* job indices for the scalar backend */
     size_t n_scalar;
+    EVP_MD_CTX *md_ctx; /* made at the first digest, freed at the end of the run */
 };
 
 /* Add to one counter of the run's stats, if it keeps any. */
@@ -61,13 +62,14 @@ static bool batch_prepare(struct batch_state *b, size_t i)
             return false;
         }
         memcpy(b->digest[i], job->msg, md_len);
-    } else if (md_len == SHA256_DIGEST_LENGTH) {
-        /* The one-shot functions skip EVP's per-call method lookup. */
-        SHA256(job->msg, job->msg_len, b->digest[i]);
-    } else if (md_len == SHA384_DIGEST_LENGTH) {
-        SHA384(job->msg, job->msg_len, b->digest[i]);
-    } else {
-        SHA512(job->msg, job->msg_len, b->digest[i]);
+        return true;
+    }
+    if (b->md_ctx == NULL) {
+        b->md_ctx = EVP_MD_CTX_new();
+    }
+    if (!offload_digest(b->md_ctx, md_len, job->msg, job->msg_len, b->digest[i])) {
+        batch_set(job, KF_OFFLOAD_ERROR, b->md_ctx == NULL ? KF_ERR_NOMEM : KF_ERR_OPENSSL);
+        return false;
     }
     return true;
 }
@@ -209,6 +211,7 @@ void offload_batch_run(const struct offload_run *run, struct kf_offload_job *con
             jobs[i], b.digest_len[i] != 0 ? b.digest[i] : NULL, b.digest_len[i], &err);
         batch_set(jobs[i], v, err);
     }
+    EVP_MD_CTX_free(b.md_ctx);
     BATCH_COUNT(run, scalar_jobs, b.n_scalar);
     BATCH_COUNT(run, early_jobs, n_early);
     BATCH_COUNT(run, jobs, n);

@@ -65,6 +65,9 @@ bool offload_key_fits(const struct kf_offload_key *key, enum kf_offload_alg alg)
 /* digest.c: the digest an algorithm signs (NULL for EdDSA), and the hashing of a job. */
 const EVP_MD *offload_alg_md(enum kf_offload_alg alg);
 size_t offload_alg_md_len(enum kf_offload_alg alg);
+/* The SHA-2 digest of @p md_len bytes (32, 48, 64) of @p msg into @p out, through @p ctx (reused
+ * across calls). False on an OpenSSL failure or a NULL context. */
+bool offload_digest(EVP_MD_CTX *ctx, size_t md_len, const uint8_t *msg, size_t len, uint8_t *out);
 
 /* scalar.c: one job through OpenSSL; @p digest is the job's digest (NULL for EdDSA, which
  * signs the message itself). Returns VALID or INVALID, or ERROR with *out_err. */

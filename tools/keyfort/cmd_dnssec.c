@@ -221,9 +221,9 @@ kf_result kf_cli_zone_sign(const struct kf_cli_args *a)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (kf_ok(r)) {
-        r = kf_zone_load_file(a->pos[0], a->origin, &z);
-        kf_log(KF_LOG_INFO, "zone", "%s read: %zu records, %.0f ms", a->pos[0], z.n_rrs,
-               cli_dnssec_ms(&t0));
+        r = kf_zone_load_file_threads(a->pos[0], a->origin, o.threads, &z);
+        kf_log(KF_LOG_INFO, "zone", "%s read: %zu records, %u piece%s side by side, %.0f ms",
+               a->pos[0], z.n_rrs, z.pieces, z.pieces == 1 ? "" : "s", cli_dnssec_ms(&t0));
     }
     if (kf_ok(r) && a->previous != NULL) {
         r = kf_zone_load_file(a->previous, a->origin, &prev);
@@ -332,14 +332,18 @@ static void cli_zone_print_report(const struct kf_zone *z, const struct kf_verif
     fputc('\n', stdout);
 }
 
-static KF_RESULT cli_zone_load_any(const struct kf_cli_args *a, struct kf_zone *z)
+static KF_RESULT cli_zone_load_any(const struct kf_cli_args *a, unsigned threads, struct kf_zone *z)
 {
-    if (a->origin != NULL) {
-        return kf_zone_load_file(a->pos[0], a->origin, z);
-    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* No origin given: read at the root, then take the SOA's owner as the apex. */
-    KF_GUARD(kf_zone_load_file(a->pos[0], ".", z));
-    return kf_zone_adopt_soa_origin(z);
+    KF_GUARD(kf_zone_load_file_threads(a->pos[0], a->origin != NULL ? a->origin : ".", threads, z));
+    if (a->origin == NULL) {
+        KF_GUARD(kf_zone_adopt_soa_origin(z));
+    }
+    kf_log(KF_LOG_INFO, "zone", "%s read: %zu records, %u piece%s side by side, %.0f ms", a->pos[0],
+           z->n_rrs, z->pieces, z->pieces == 1 ? "" : "s", cli_dnssec_ms(&t0));
+    return KF_OK;
 }
 
 kf_result kf_cli_zone_verify(const struct kf_cli_args *a)
@@ -359,7 +363,7 @@ kf_result kf_cli_zone_verify(const struct kf_cli_args *a)
     struct kf_zone z = { 0 };
     struct cli_anchor an = { 0 };
     struct kf_verify_result res = { 0 };
-    kf_result r = cli_zone_load_any(a, &z);
+    kf_result r = cli_zone_load_any(a, o.threads, &z);
     if (kf_ok(r) && a->anchor != NULL) {
         r = cli_zone_anchor(a->anchor, &z, &an, &o);
     }
