@@ -33,13 +33,33 @@ KF_RESULT kf_buf_init_growable(struct kf_buf *out, size_t initial_cap)
     return KF_OK;
 }
 
+KF_RESULT kf_buf_init_public(struct kf_buf *out, size_t initial_cap)
+{
+    KF_GUARD(kf_buf_init_growable(out, initial_cap));
+    out->public_data = true;
+    return KF_OK;
+}
+
+KF_RESULT kf_buf_adopt_public(struct kf_buf *out, uint8_t *data, size_t len, size_t cap)
+{
+    KF_ENSURE_REF(out);
+    KF_ENSURE(data != NULL || cap == 0, KF_ERR_NULL);
+    KF_ENSURE(len <= cap && cap <= KF_BUF_MAX_LEN, KF_ERR_INVALID_ARG);
+    *out = (struct kf_buf){
+        .data = data, .len = len, .cap = cap, .growable = true, .public_data = true
+    };
+    return KF_OK;
+}
+
 void kf_buf_cleanup(struct kf_buf *b)
 {
     if (b == NULL) {
         return;
     }
     if (b->growable && b->data != NULL) {
-        OPENSSL_cleanse(b->data, b->cap);
+        if (!b->public_data) {
+            OPENSSL_cleanse(b->data, b->cap);
+        }
         free(b->data);
     }
     *b = (struct kf_buf){ 0 };
@@ -59,6 +79,13 @@ static KF_RESULT buf_room(struct kf_buf *b, size_t n)
     size_t cap = b->cap < 64 ? 64 : b->cap;
     while (cap < want) {
         cap = cap > KF_BUF_MAX_LEN / 2 ? KF_BUF_MAX_LEN : cap * 2;
+    }
+    if (b->public_data) {
+        uint8_t *q = realloc(b->data, cap);
+        KF_ENSURE(q != NULL, KF_ERR_NOMEM);
+        b->data = q;
+        b->cap = cap;
+        return KF_OK;
     }
     /* Not realloc: the old block may hold key material and must be wiped before release. */
     uint8_t *p = malloc(cap);

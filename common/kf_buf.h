@@ -15,6 +15,7 @@ struct kf_buf {
     size_t len;
     size_t cap;
     bool growable;
+    bool public_data; /* growable, never holds secrets: grows by realloc, freed unwiped */
 };
 
 /** A reserved length prefix, filled in by kf_buf_fill_u16 once the body is written. */
@@ -28,6 +29,12 @@ struct kf_buf_mark {
 KF_RESULT kf_buf_init_fixed(struct kf_buf *out, uint8_t *storage, size_t cap);
 /** Write into owned heap memory that grows as needed; release with kf_buf_cleanup. */
 KF_RESULT kf_buf_init_growable(struct kf_buf *out, size_t initial_cap);
+/** A growable buffer for public data only (zone text and records, tens of megabytes): it grows
+ *  by realloc, which moves large blocks without copying or touching them, and is freed
+ *  without the wipe. Never put key material in one. */
+KF_RESULT kf_buf_init_public(struct kf_buf *out, size_t initial_cap);
+/** Take ownership of @p data (from malloc, @p cap bytes, @p len used) as a public buffer. */
+KF_RESULT kf_buf_adopt_public(struct kf_buf *out, uint8_t *data, size_t len, size_t cap);
 /** Free owned memory (wiped first: a buffer may have held key material). No-op when zeroed. */
 void kf_buf_cleanup(struct kf_buf *b);
 bool kf_buf_is_valid(const struct kf_buf *b);

@@ -164,7 +164,7 @@ static kf_result zone_prepare(struct kf_zone *z, const char *origin, const char 
     if (window != NULL) {
         KF_GUARD(kf_buf_init_fixed(&z->arena, window, window_len));
     } else {
-        KF_GUARD(kf_buf_init_growable(&z->arena, hint));
+        KF_GUARD(kf_buf_init_public(&z->arena, hint));
     }
     z->file = strdup(name);
     KF_ENSURE(z->file != NULL, KF_ERR_NOMEM);
@@ -443,15 +443,15 @@ static kf_result zone_read_pieces(const char *text, size_t len, const char *orig
         }
     }
     /* The pieces' arenas are borrowed windows: the block becomes piece 0's (growable, owned)
-     * arena, ending where the last piece's data ends. */
+     * arena, ending where the last piece's data ends. It can only fail on arguments that hold
+     * by construction (len <= cap, block below KF_ZONE_MAX_ARENA). A later growth (signing
+     * adds records) reallocs: the unwritten parts of the windows are never touched. */
     for (unsigned k = 0; k < n; k++) {
         pc[k].z.arena.data = NULL;
     }
     struct kf_zone *z = &pc[0].z;
-    z->arena = (struct kf_buf){ .data = arena,
-                                .len = pc[n - 1].window_at + pc[n - 1].z.arena.len,
-                                .cap = block,
-                                .growable = true };
+    kf_result_ignore(
+        kf_buf_adopt_public(&z->arena, arena, pc[n - 1].window_at + pc[n - 1].z.arena.len, block));
     size_t owners = 0;
     size_t rrs = 0;
     for (unsigned k = 0; k < n; k++) {

@@ -480,15 +480,15 @@ Test(buf_valid, states_the_invariant)
 {
     uint8_t s[4];
     const struct kf_buf good[] = {
-        { NULL, 0, 0, false },
-        { s, 0, 4, false },
-        { s, 4, 4, false },
-        { NULL, 0, 0, true },
+        { NULL, 0, 0, false, false },
+        { s, 0, 4, false, false },
+        { s, 4, 4, false, false },
+        { NULL, 0, 0, true, false },
     };
     const struct kf_buf bad[] = {
-        { NULL, 0, 4, false },               /* room promised, none given */
-        { s, 5, 4, false },                  /* len past cap */
-        { s, 0, KF_BUF_MAX_LEN + 1, false }, /* absurd capacity */
+        { NULL, 0, 4, false, false },               /* room promised, none given */
+        { s, 5, 4, false, false },                  /* len past cap */
+        { s, 0, KF_BUF_MAX_LEN + 1, false, false }, /* absurd capacity */
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         cr_assert(kf_buf_is_valid(&good[i]), "good[%zu]", i);
@@ -627,4 +627,32 @@ ParameterizedTest(const struct buf_case *tc, buf_reject, table)
     cr_assert_eq(memcmp(&b, &before, sizeof(b)), 0, "%s: buffer changed on failure", tc->why);
     cr_assert_eq(memcmp(storage, snapshot, sizeof(storage)), 0, "%s: bytes changed", tc->why);
     cr_assert_eq(mark.at, 0xDEAD, "%s: mark written on failure", tc->why);
+}
+
+/* A public buffer grows in place of the wipe-and-copy and keeps what it held; an adopted block
+ * is owned (freed by cleanup, which ASan's leak check would report otherwise). */
+Test(buf_init, public_grows_and_keeps_its_bytes)
+{
+    struct kf_buf b;
+    cr_assert(kf_ok(kf_buf_init_public(&b, 4)));
+    cr_assert(b.public_data && b.growable);
+    for (unsigned i = 0; i < 100000; i++) {
+        cr_assert(kf_ok(kf_buf_write_u8(&b, (uint8_t)i)));
+    }
+    cr_assert_eq(b.len, 100000);
+    cr_assert_geq(b.cap, b.len);
+    for (unsigned i = 0; i < 100000; i++) {
+        cr_assert_eq(b.data[i], (uint8_t)i);
+    }
+    kf_buf_cleanup(&b);
+    cr_assert_null(b.data);
+
+    uint8_t *block = malloc(16);
+    cr_assert_not_null(block);
+    memcpy(block, "abcd", 4);
+    cr_assert_eq(kf_buf_adopt_public(&b, block, 5, 4).code, KF_ERR_INVALID_ARG);
+    cr_assert(kf_ok(kf_buf_adopt_public(&b, block, 4, 16)));
+    cr_assert(kf_ok(kf_buf_write_bytes(&b, (const uint8_t *)"efghijklmnopqrstuvwxyz", 22)));
+    cr_assert_eq(memcmp(b.data, "abcdefghijklmnopqrstuvwxyz", 26), 0);
+    kf_buf_cleanup(&b);
 }
