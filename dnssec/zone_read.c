@@ -257,6 +257,7 @@ struct zone_piece {
     uint8_t *window; /* the piece's arena, in the block all pieces share */
     size_t window_len;
     size_t window_at; /* its offset in the block */
+    size_t text_at;   /* its offset in the text, for the debug log */
     const char *origin;
     const char *name;
     struct kf_zone z;
@@ -274,7 +275,7 @@ static void zone_piece_read(struct zone_piece *p)
     zone_piece_scan(p);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     kf_log(KF_LOG_DEBUG, "dnssec", "%s: piece of %zu bytes at +%zu: %zu records, %s, %.0f ms",
-           p->name, p->len, p->window_at / 2, p->z.n_rrs, p->ok ? "read" : "not read",
+           p->name, p->len, p->text_at, p->z.n_rrs, p->ok ? "read" : "not read",
            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
@@ -392,6 +393,7 @@ static kf_result zone_read_pieces(const char *text, size_t len, const char *orig
         pc[n].len = end - at;
         pc[n].origin = origin;
         pc[n].name = name;
+        pc[n].text_at = at;
         n++;
         at = end;
     }
