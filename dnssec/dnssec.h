@@ -136,8 +136,12 @@ struct kf_zone {
     size_t n_rrs, cap_rrs;
     struct kf_zone_owner *owners;
     size_t n_owners, cap_owners;
-    uint64_t *owner_hash; /* open addressing: hash << 32 | (owner index + 1), 0 = empty */
+    /* Open addressing: hash << 32 | (owner index + 1), 0 = empty. Built only once an owner
+     * arrives out of canonical order (kf_zone_intern): until then the owners ascend, which
+     * rules out repeats, and lookups search them by sort key. */
+    uint64_t *owner_hash;
     size_t hash_cap;
+    bool owners_hashed;
     struct kf_zone_rrset *rrsets; /* valid after kf_zone_sort() */
     size_t n_rrsets;
     uint32_t *owner_order;       /* owner indices in canonical order, after kf_zone_sort() */

@@ -86,12 +86,41 @@ static kf_result zone_grow_hash(struct kf_zone *z, size_t want)
     return KF_OK;
 }
 
+/* Hash every owner so far: the first owner that breaks the ascending order (or the first
+ * lookup of a zone whose owners are unordered) needs it. */
+static kf_result zone_build_hash(struct kf_zone *z)
+{
+    KF_GUARD(zone_grow_hash(z, (z->n_owners + 1) * 2));
+    for (size_t i = 0; i < z->n_owners; i++) {
+        const struct kf_zone_owner *o = &z->owners[i];
+        uint32_t hash = zone_hash(z->arena.data + o->name, o->name_len);
+        size_t slot = hash & (z->hash_cap - 1);
+        while (z->owner_hash[slot] != 0) {
+            slot = (slot + 1) & (z->hash_cap - 1);
+        }
+        z->owner_hash[slot] = zone_slot(hash, (uint32_t)i);
+    }
+    z->owners_hashed = true;
+    return KF_OK;
+}
+
+/* memcmp order of two sort keys, the shorter first on a common prefix: canonical order. */
+static int zone_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0) {
+        return c;
+    }
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
 kf_result kf_zone_reserve(struct kf_zone *z, size_t owners, size_t rrs)
 {
     KF_ENSURE_REF(z);
     owners = owners < KF_ZONE_MAX_RRS ? owners : KF_ZONE_MAX_RRS;
     rrs = rrs < KF_ZONE_MAX_RRS ? rrs : KF_ZONE_MAX_RRS;
-    if (owners * 2 > z->hash_cap) {
+    /* The hash only if there is one already: a zone read in order never needs it. */
+    if (z->owners_hashed && owners * 2 > z->hash_cap) {
         KF_GUARD(zone_grow_hash(z, owners * 2));
     }
     if (owners > z->cap_owners) {
@@ -129,20 +158,53 @@ static uint32_t zone_find(const struct kf_zone *z, const uint8_t *name, size_t l
     return UINT32_MAX;
 }
 
+/* The owner whose sort key is @p key, by binary search: only while the owners ascend. */
+static uint32_t zone_find_ordered(const struct kf_zone *z, const uint8_t *key, size_t key_len)
+{
+    size_t lo = 0;
+    size_t hi = z->n_owners;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct kf_zone_owner *o = &z->owners[mid];
+        int c = zone_key_cmp(z->arena.data + o->key, o->key_len, key, key_len);
+        if (c == 0) {
+            return (uint32_t)mid;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return UINT32_MAX;
+}
+
 uint32_t kf_zone_owner_lookup(const struct kf_zone *z, const uint8_t *name)
 {
     size_t len = 0;
-    if (z->hash_cap == 0 || !kf_ok(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len))) {
+    if (z->n_owners == 0 || !kf_ok(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len))) {
         return UINT32_MAX;
     }
-    return zone_find(z, name, len, zone_hash(name, len));
+    if (z->owners_hashed) {
+        return zone_find(z, name, len, zone_hash(name, len));
+    }
+    /* No hash: the owners ascend (kf_zone_intern), so the sort key finds the name. */
+    uint8_t key[2 * KF_DNS_MAX_NAME];
+    struct kf_buf b;
+    uint16_t key_len = 0;
+    if (!kf_ok(kf_buf_init_fixed(&b, key, sizeof(key))) ||
+        !kf_ok(zone_sort_key(name, &b, &key_len))) {
+        return UINT32_MAX;
+    }
+    return zone_find_ordered(z, key, key_len);
 }
 
-/* Append an owner whose name and sort key are in the arena already, and hash it. */
+/* Append an owner whose name and sort key are in the arena already, and hash it if the zone
+ * keeps a hash. */
 static kf_result zone_insert_owner(struct kf_zone *z, const struct kf_zone_owner *o, uint32_t hash,
                                    uint32_t *out)
 {
-    if ((z->n_owners + 1) * 2 > z->hash_cap) {
+    if (z->owners_hashed && (z->n_owners + 1) * 2 > z->hash_cap) {
         KF_GUARD(zone_grow_hash(z, 0));
     }
     if (z->n_owners == z->cap_owners) {
@@ -154,27 +216,53 @@ static kf_result zone_insert_owner(struct kf_zone *z, const struct kf_zone_owner
     }
     uint32_t idx = (uint32_t)z->n_owners++;
     z->owners[idx] = *o;
-    size_t slot = hash & (z->hash_cap - 1);
-    while (z->owner_hash[slot] != 0) {
-        slot = (slot + 1) & (z->hash_cap - 1);
+    if (z->owners_hashed) {
+        size_t slot = hash & (z->hash_cap - 1);
+        while (z->owner_hash[slot] != 0) {
+            slot = (slot + 1) & (z->hash_cap - 1);
+        }
+        z->owner_hash[slot] = zone_slot(hash, idx);
     }
-    z->owner_hash[slot] = zone_slot(hash, idx);
     *out = idx;
     return KF_OK;
 }
 
-/* The index of a lower-case owner, added when new. */
+/* Whether owner @p o sorts after the zone's last owner (true for the first). */
+static bool zone_after_last(const struct kf_zone *z, const struct kf_zone_owner *o,
+                            const uint8_t *key_base)
+{
+    if (z->n_owners == 0) {
+        return true;
+    }
+    const struct kf_zone_owner *last = &z->owners[z->n_owners - 1];
+    return zone_key_cmp(key_base + o->key, o->key_len, z->arena.data + last->key, last->key_len) >
+           0;
+}
+
+/*
+ * The index of a lower-case owner, added when new.
+ *
+ * Signers write owners in canonical order, and while each new owner sorts after the last one
+ * it cannot be a repeat: it is appended with no hash lookup at all. A hash table probe is a
+ * cache and TLB miss per owner (a quarter of a million owners in the perf/ zone), which cost
+ * more than the rest of interning. The first owner out of order builds the hash over all
+ * owners so far, and from then on every owner is looked up in it.
+ */
 kf_result kf_zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *out)
 {
     size_t len = 0;
     KF_GUARD(kf_dnssec_name_check(name, KF_DNS_MAX_NAME, &len));
-    uint32_t hash = zone_hash(name, len);
-    uint32_t found = zone_find(z, name, len, hash);
-    if (found != UINT32_MAX) {
-        *out = found;
-        return KF_OK;
+    uint32_t hash = 0;
+    if (z->owners_hashed) {
+        hash = zone_hash(name, len);
+        uint32_t found = zone_find(z, name, len, hash);
+        if (found != UINT32_MAX) {
+            *out = found;
+            return KF_OK;
+        }
     }
     KF_ENSURE(z->arena.len + 3 * len + 4 < KF_ZONE_MAX_ARENA, KF_ERR_TOO_LARGE);
+    size_t mark = z->arena.len;
     struct kf_zone_owner o = { 0 };
     o.name = (uint32_t)z->arena.len;
     o.name_len = (uint8_t)len;
@@ -182,6 +270,17 @@ kf_result kf_zone_intern(struct kf_zone *z, const uint8_t *name, uint32_t *out)
     KF_GUARD(kf_buf_write_bytes(&z->arena, name, len));
     o.key = (uint32_t)z->arena.len;
     KF_GUARD(zone_sort_key(name, &z->arena, &o.key_len));
+    if (!z->owners_hashed && !zone_after_last(z, &o, z->arena.data)) {
+        /* Out of order: it may repeat an earlier owner. From here on, the hash. */
+        KF_GUARD(zone_build_hash(z));
+        hash = zone_hash(name, len);
+        uint32_t found = zone_find(z, name, len, hash);
+        if (found != UINT32_MAX) {
+            z->arena.len = mark; /* the copy just written is not needed */
+            *out = found;
+            return KF_OK;
+        }
+    }
     return zone_insert_owner(z, &o, hash, out);
 }
 
@@ -267,16 +366,38 @@ kf_result kf_zone_absorb(struct kf_zone *dst, struct kf_zone *src, uint32_t aren
     uint32_t *map = malloc((src->n_owners + 1) * sizeof(*map));
     KF_ENSURE(map != NULL, KF_ERR_NOMEM);
     kf_result r = KF_OK;
-    for (size_t i = 0; i < src->n_owners && kf_ok(r); i++) {
+    /* Both in order and src's first owner at or after dst's last: src's owners are new (but
+     * for a first one equal to dst's last, the owner a cut fell inside of) and keep the order,
+     * so neither zone needs a hash. Otherwise dst gets one and each owner is looked up. */
+    int first = 1;
+    if (!dst->owners_hashed && !src->owners_hashed && src->n_owners > 0 && dst->n_owners > 0) {
+        const struct kf_zone_owner *a = &src->owners[0];
+        const struct kf_zone_owner *b = &dst->owners[dst->n_owners - 1];
+        first = zone_key_cmp(dst->arena.data + base + a->key, a->key_len, dst->arena.data + b->key,
+                             b->key_len);
+    }
+    bool append = !dst->owners_hashed && !src->owners_hashed && first >= 0;
+    if (!append && !dst->owners_hashed) {
+        r = zone_build_hash(dst);
+    }
+    size_t from = 0;
+    if (append && first == 0) {
+        map[0] = (uint32_t)(dst->n_owners - 1);
+        from = 1;
+    }
+    for (size_t i = from; i < src->n_owners && kf_ok(r); i++) {
         struct kf_zone_owner o = src->owners[i];
         o.name += base;
         o.key += base;
-        const uint8_t *name = dst->arena.data + o.name;
-        uint32_t hash = zone_hash(name, o.name_len);
-        uint32_t found = zone_find(dst, name, o.name_len, hash);
-        if (found != UINT32_MAX) {
-            map[i] = found;
-            continue;
+        uint32_t hash = 0;
+        if (!append) {
+            const uint8_t *name = dst->arena.data + o.name;
+            hash = zone_hash(name, o.name_len);
+            uint32_t found = zone_find(dst, name, o.name_len, hash);
+            if (found != UINT32_MAX) {
+                map[i] = found;
+                continue;
+            }
         }
         r = zone_insert_owner(dst, &o, hash, &map[i]);
     }

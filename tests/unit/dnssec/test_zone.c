@@ -353,3 +353,94 @@ Test(zone, fuzz_found_empty_inputs)
     kf_verify_result_cleanup(&res);
     kf_zone_cleanup(&z);
 }
+
+/* Owners interned in canonical order need no hash (kf_zone_intern); the first one out of
+ * order builds it. Either way a repeat gets its first index and every name is found. */
+static uint32_t zone_intern_text(struct kf_zone *z, const char *name)
+{
+    uint8_t w[KF_DNS_MAX_NAME];
+    size_t len = 0;
+    cr_assert(kf_ok(kf_dnssec_name_from_text(name, w, &len)));
+    uint32_t idx = UINT32_MAX;
+    cr_assert(kf_ok(kf_zone_intern(z, w, &idx)), "intern %s", name);
+    return idx;
+}
+
+static void zone_empty(struct kf_zone *z)
+{
+    memset(z, 0, sizeof(*z));
+    cr_assert(kf_ok(kf_buf_init_public(&z->arena, 256)));
+}
+
+Test(zone, owners_interned_in_order_or_not)
+{
+    static const char *ordered[] = { "example.",     "a.example.", "*.a.example.",
+                                     "b.a.example.", "z.example.", "\\000.z.example.",
+                                     "a.zz.example." };
+    struct kf_zone z;
+    zone_empty(&z);
+    for (uint32_t i = 0; i < 7; i++) {
+        cr_assert_eq(zone_intern_text(&z, ordered[i]), i);
+    }
+    cr_assert_not(z.owners_hashed, "owners in canonical order need no hash");
+    for (uint32_t i = 0; i < 7; i++) {
+        cr_assert_eq(zone_owner(&z, ordered[i]), i, "%s found by its sort key", ordered[i]);
+    }
+    cr_assert_eq(zone_owner(&z, "c.example."), UINT32_MAX);
+    cr_assert_eq(zone_owner(&z, "zzz.example."), UINT32_MAX);
+    cr_assert_eq(zone_owner(&z, "com."), UINT32_MAX);
+    cr_assert_eq(zone_intern_text(&z, "zz.example."), 7, "after the last: appended");
+    /* A repeat of an earlier owner is out of order: the hash is built and finds it. */
+    size_t arena = z.arena.len;
+    cr_assert_eq(zone_intern_text(&z, "b.a.example."), 3);
+    cr_assert(z.owners_hashed);
+    cr_assert_eq(z.arena.len, arena, "a repeat leaves no bytes behind");
+    cr_assert_eq(zone_intern_text(&z, "m.example."), 8);
+    cr_assert_eq(zone_intern_text(&z, "m.example."), 8);
+    cr_assert_eq(zone_intern_text(&z, "example."), 0);
+    cr_assert_eq(zone_owner(&z, "m.example."), 8);
+    cr_assert_eq(zone_owner(&z, "a.zz.example."), 6);
+    cr_assert_eq(z.n_owners, 9);
+    kf_zone_cleanup(&z);
+}
+
+/* kf_zone_absorb keeps owner indices what one zone would have given: a piece that starts
+ * inside the last owner of the one before maps to it, and pieces out of order are merged
+ * through the hash. */
+Test(zone, absorb_maps_owners)
+{
+    static const struct {
+        const char *first, *second, *third;
+        bool hashed;
+    } cases[] = {
+        { "a.example.", "b.example.", "c.example.", false }, /* after the last */
+        { "b.example.", "b.example.", "c.example.", false }, /* a cut inside b */
+        { "c.example.", "a.example.", "b.example.", true },  /* out of order */
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        /* Both zones share one arena, as the parallel reader's pieces do. */
+        struct kf_zone one;
+        zone_empty(&one);
+        (void)zone_intern_text(&one, "example.");
+        (void)zone_intern_text(&one, cases[c].first);
+        struct kf_zone two;
+        memset(&two, 0, sizeof(two));
+        cr_assert(kf_ok(kf_buf_init_public(&two.arena, 256)));
+        (void)zone_intern_text(&two, cases[c].second);
+        (void)zone_intern_text(&two, cases[c].third);
+        cr_assert(kf_ok(kf_zone_add_at(&two, 1, KF_DNS_A, 60, (const uint8_t *)"\1\2\3\4", 4, 9)));
+        uint32_t at = (uint32_t)one.arena.len;
+        cr_assert(kf_ok(kf_buf_write_bytes(&one.arena, two.arena.data, two.arena.len)));
+        cr_assert(kf_ok(kf_zone_absorb(&one, &two, at, 100)));
+        cr_assert_eq(one.owners_hashed, cases[c].hashed, "case %zu", c);
+        uint32_t want = zone_owner(&one, cases[c].third);
+        cr_assert_neq(want, UINT32_MAX, "case %zu", c);
+        cr_assert_eq(one.rrs[one.n_rrs - 1].owner, want, "case %zu", c);
+        cr_assert_eq(one.rrs[one.n_rrs - 1].line, 109);
+        size_t distinct = strcmp(cases[c].first, cases[c].second) == 0 ? 3 : 4;
+        cr_assert_eq(one.n_owners, distinct, "case %zu: %zu owners", c, one.n_owners);
+        cr_assert_neq(zone_owner(&one, cases[c].second), UINT32_MAX);
+        kf_zone_cleanup(&two);
+        kf_zone_cleanup(&one);
+    }
+}
