@@ -149,6 +149,7 @@ struct kf_zone {
     uint32_t *owner_first_rrset; /* per owner rank: index of its first RRset, n_rrsets if none */
     uint32_t soa_ttl, soa_minimum;
     unsigned pieces; /* scanners that read the text side by side (zone_read.c); 0 if not read */
+    size_t fast_rrs; /* records read by the fast scanner (zone_fast.c), the rest libzscanner's */
     bool sorted;
 };
 
@@ -157,19 +158,20 @@ struct kf_zone {
 #define KF_ZONE_MAX_ARENA (UINT32_MAX - 65536u)
 
 /**
- * Read a zone file with libzscanner. Every record must be class IN and at or below
- * @p origin (presentation form); its owner and listed RDATA names are lower-cased.
- * $INCLUDE is followed as libzscanner does. Errors: FILE_OPEN, ZONE_SYNTAX, ZONE_DATA
- * (context "FILE:LINE: reason"), NOMEM, TOO_LARGE.
+ * Read a zone file as libzscanner reads it (see kf_zone_load_file_threads). Every record must
+ * be class IN and at or below @p origin (presentation form); its owner and listed RDATA names
+ * are lower-cased. $INCLUDE is followed as libzscanner does. Errors: FILE_OPEN, ZONE_SYNTAX,
+ * ZONE_DATA (context "FILE:LINE: reason"), NOMEM, TOO_LARGE.
  */
 KF_RESULT kf_zone_load_file(const char *path, const char *origin, struct kf_zone *out);
 /**
  * The same on @p threads threads (0: the CPUs online): a large file is cut at line starts into
- * pieces that separate scanners read side by side (zone_read.c). The zone is the one a single
- * scanner builds, record for record, line numbers included; input the pieces cannot prove
- * they read exactly as one scanner would ($INCLUDE, a cut inside parentheses, a directive that
- * changes the origin or TTL, any error) is read again by one scanner, so errors and their
- * messages are those of kf_zone_load_file.
+ * pieces that separate scanners read side by side, each with the fast scanner for plain
+ * one-line records and libzscanner for the rest (zone_read.c, zone_fast.c). The zone is the
+ * one libzscanner alone builds, record for record, line numbers included; input the pieces
+ * cannot prove they read exactly as it would ($INCLUDE, a cut inside parentheses, a directive
+ * that changes the origin or TTL, any error) is read again by one libzscanner, so errors and
+ * their messages are always its own.
  */
 KF_RESULT kf_zone_load_file_threads(const char *path, const char *origin, unsigned threads,
                                     struct kf_zone *out);

@@ -420,6 +420,7 @@ kf_result kf_zone_absorb(struct kf_zone *dst, struct kf_zone *src, uint32_t aren
             rr.line += line_offset;
             dst->rrs[dst->n_rrs++] = rr;
         }
+        dst->fast_rrs += src->fast_rrs;
         dst->sorted = false;
     }
     free(map);

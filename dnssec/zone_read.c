@@ -1,22 +1,30 @@
-/* dnssec/zone_read.c - reading zone text with Knot's libzscanner: one scanner, or several side
- * by side on pieces of one file.
+/* dnssec/zone_read.c - reading zone text: the fast scanner where it can, libzscanner for the
+ * rest, and several of them side by side on pieces of one file.
  *
- * A signed zone is mostly RRSIG text, and one scanner reads it at about 270 MB/s here: for the
- * 83 MB perf/ zone that is a third of `keyfort zone verify`. So a large file is cut into as
- * many pieces as there are threads and each piece gets its own scanner and its own kf_zone,
- * merged in file order afterwards (kf_zone_absorb) into the zone one scanner would have built.
+ * A signed zone is mostly RRSIG text, and libzscanner reads it at about 270 MB/s here: for the
+ * 83 MB perf/ zone that was a third of `keyfort zone verify`. Two things make it faster:
  *
- * A piece can only be read alone if it starts where a record starts and the scanner's state
- * there is the one a fresh scanner has. The cuts are at line starts that begin with a name or
- * a directive, so no owner is inherited across a cut; and the piece before a cut proves the
- * rest: it must end without an error (a cut inside parentheses or quotes ends it in the middle
- * of a record, which the scanner reports) and with the origin, default TTL and class it began
- * with ($ORIGIN and $TTL are the only directives that change them). Whatever fails that proof,
- * or has an $INCLUDE, or has any error at all, is read again by one scanner, so every error and
- * its message is exactly the one-scanner read's.
+ * - The fast scanner (zone_fast.c) reads the plain one-record-per-line text signers write, a
+ *   few times faster. Where it stops (another type, parentheses, a directive), libzscanner
+ *   reads on from that line to an owner line some way further, proves it ended in the state it
+ *   started in (below), and the fast scanner resumes. A piece where that fails is read again
+ *   by libzscanner alone.
+ * - A large file is cut into as many pieces as there are threads and each piece gets its own
+ *   scanners and its own kf_zone, merged in file order afterwards (kf_zone_absorb) into the
+ *   zone one scanner would have built.
+ *
+ * A piece (or a stretch libzscanner reads for the fast scanner) can only be read alone if it
+ * starts where a record starts and the scanner's state there is the one a fresh scanner has.
+ * The cuts are at line starts that begin with a name or a directive, so no owner is inherited
+ * across a cut; and the text before a cut proves the rest: it must end without an error (a cut
+ * inside parentheses or quotes ends it in the middle of a record, which the scanner reports)
+ * and with the origin, default TTL and class it began with ($ORIGIN and $TTL are the only
+ * directives that change them). Whatever fails that proof, or has an $INCLUDE, or has any
+ * error at all, is read again by one libzscanner, so every error and its message is exactly
+ * the one-scanner read's.
  */
 #include "common/kf_log.h"
-#include "dnssec/dnssec.h"
+#include "dnssec/zone_text.h"
 
 #include <fcntl.h>
 #include <libzscanner/scanner.h>
@@ -35,107 +43,101 @@
 /* Arena room reserved up front beyond the text's size (see zone_prepare). */
 #define ZONE_ARENA_SLACK (64u << 10)
 
-struct zone_load {
-    struct kf_zone *z;
-    kf_result res;
-    /* The previous record's owner as the scanner gave it and its index: zone files list an
-     * owner's records together, so most records skip lower-casing, the zone check and the
-     * hash lookup. */
-    uint32_t last_owner;
-    uint32_t last_raw_len;
-    uint8_t last_raw[ZS_MAX_DNAME_LENGTH + ZS_MAX_LABEL_LENGTH];
-    char origin_text[1024];
-};
-
-static void zone_load_fail(zs_scanner_t *s, struct zone_load *l, int32_t code, const char *why)
+kf_result zone_text_fail(struct zone_text *l, uint64_t line, int32_t code, const char *why)
 {
     kf_err_record(code, __FILE__, __LINE__, __func__);
-    kf_err_note_context("%s:%llu: %s", l->z->file, (unsigned long long)s->line_counter, why);
+    kf_err_note_context("%s:%llu: %s", l->z->file, (unsigned long long)line, why);
     l->res = (kf_result){ code };
-    s->state = ZS_STATE_STOP;
+    return l->res;
 }
 
-static void zone_load_record_fail(zs_scanner_t *s, struct zone_load *l, kf_result r)
+static kf_result zone_text_record_fail(struct zone_text *l, uint64_t line, uint16_t type,
+                                       kf_result r)
 {
     char why[64];
     char name[16];
-    (void)snprintf(why, sizeof(why), "%s record: %s",
-                   kf_dnssec_type_name(s->r_type, name, sizeof(name)), kf_err_str(r.code));
-    zone_load_fail(s, l, r.code, why);
+    (void)snprintf(why, sizeof(why), "%s record: %s", kf_dnssec_type_name(type, name, sizeof(name)),
+                   kf_err_str(r.code));
+    return zone_text_fail(l, line, r.code, why);
 }
 
-/* The owner index of the scanner's current record, checked to lie in the zone. */
-static bool zone_load_owner(zs_scanner_t *s, struct zone_load *l, uint32_t *out)
+/* The owner index of a record's owner as written, checked to lie in the zone. */
+static kf_result zone_text_owner(struct zone_text *l, const uint8_t *raw, size_t raw_len,
+                                 uint16_t type, uint64_t line, uint32_t *out)
 {
     struct kf_zone *z = l->z;
-    if (l->last_owner != UINT32_MAX && s->r_owner_length == l->last_raw_len &&
-        memcmp(s->r_owner, l->last_raw, s->r_owner_length) == 0) {
+    if (l->last_owner != UINT32_MAX && raw_len == l->last_raw_len &&
+        memcmp(raw, l->last_raw, raw_len) == 0) {
         *out = l->last_owner;
-        return true;
+        return KF_OK;
+    }
+    if (raw_len > KF_DNS_MAX_NAME) {
+        return zone_text_record_fail(l, line, type, (kf_result){ KF_ERR_MALFORMED });
     }
     uint8_t owner[KF_DNS_MAX_NAME];
-    memcpy(owner, s->r_owner, s->r_owner_length);
+    memcpy(owner, raw, raw_len);
     kf_dnssec_name_lower(owner);
     if (!kf_dnssec_name_is_sub(owner, z->origin)) {
         char why[1400];
         char name[1024];
         (void)snprintf(why, sizeof(why), "%s is outside the zone %s",
                        kf_dnssec_name_to_text(owner, name, sizeof(name)), l->origin_text);
-        zone_load_fail(s, l, KF_ERR_ZONE_DATA, why);
-        return false;
+        return zone_text_fail(l, line, KF_ERR_ZONE_DATA, why);
     }
     kf_result r = kf_zone_intern(z, owner, out);
     if (!kf_ok(r)) {
-        zone_load_record_fail(s, l, r);
-        return false;
+        return zone_text_record_fail(l, line, type, r);
     }
     l->last_owner = *out;
-    l->last_raw_len = s->r_owner_length;
-    memcpy(l->last_raw, s->r_owner, s->r_owner_length);
-    return true;
+    l->last_raw_len = (uint32_t)raw_len;
+    memcpy(l->last_raw, raw, raw_len);
+    return KF_OK;
+}
+
+kf_result zone_text_add(struct zone_text *l, const uint8_t *owner, size_t owner_len, uint16_t type,
+                        uint16_t rclass, uint32_t ttl, uint8_t *rdata, size_t rdlen, uint64_t line)
+{
+    if (rclass != KF_DNS_CLASS_IN) {
+        char why[64];
+        (void)snprintf(why, sizeof(why), "class %u is not IN", rclass);
+        return zone_text_fail(l, line, KF_ERR_ZONE_DATA, why);
+    }
+    uint32_t idx = 0;
+    KF_GUARD(zone_text_owner(l, owner, owner_len, type, line, &idx));
+    kf_result r = kf_dnssec_rdata_canonicalise(type, rdata, rdlen);
+    if (kf_ok(r)) {
+        r = kf_zone_add_at(l->z, idx, type, ttl, rdata, rdlen, (uint32_t)line);
+    }
+    if (!kf_ok(r)) {
+        return zone_text_record_fail(l, line, type, r);
+    }
+    return KF_OK;
 }
 
 static void zone_load_record(zs_scanner_t *s)
 {
-    struct zone_load *l = s->process.data;
-    if (!kf_ok(l->res)) {
+    struct zone_text *l = s->process.data;
+    /* The scanner's RDATA buffer is ours until the next record: canonicalised in place. */
+    if (!kf_ok(l->res) ||
+        !kf_ok(zone_text_add(l, s->r_owner, s->r_owner_length, s->r_type, s->r_class, s->r_ttl,
+                             s->r_data, s->r_data_length, l->line_base + s->line_counter))) {
         s->state = ZS_STATE_STOP;
-        return;
-    }
-    if (s->r_class != KF_DNS_CLASS_IN) {
-        char why[64];
-        (void)snprintf(why, sizeof(why), "class %u is not IN", s->r_class);
-        zone_load_fail(s, l, KF_ERR_ZONE_DATA, why);
-        return;
-    }
-    uint32_t owner = 0;
-    if (!zone_load_owner(s, l, &owner)) {
-        return;
-    }
-    /* Canonical RDATA in place (the scanner's buffer is ours until the next record). */
-    kf_result r = kf_dnssec_rdata_canonicalise(s->r_type, s->r_data, s->r_data_length);
-    if (kf_ok(r)) {
-        r = kf_zone_add_at(l->z, owner, s->r_type, s->r_ttl, s->r_data, s->r_data_length,
-                           (uint32_t)s->line_counter);
-    }
-    if (!kf_ok(r)) {
-        zone_load_record_fail(s, l, r);
     }
 }
 
 static void zone_load_error(zs_scanner_t *s)
 {
-    struct zone_load *l = s->process.data;
-    if (!kf_ok(l->res)) {
-        s->state = ZS_STATE_STOP;
-        return;
+    struct zone_text *l = s->process.data;
+    if (kf_ok(l->res)) {
+        char why[256];
+        (void)snprintf(why, sizeof(why), "%s", zs_strerror(s->error.code));
+        kf_result_ignore(
+            zone_text_fail(l, l->line_base + s->line_counter, KF_ERR_ZONE_SYNTAX, why));
     }
-    char why[256];
-    (void)snprintf(why, sizeof(why), "%s", zs_strerror(s->error.code));
-    zone_load_fail(s, l, KF_ERR_ZONE_SYNTAX, why);
+    s->state = ZS_STATE_STOP;
 }
 
-static kf_result zone_load(zs_scanner_t *s, struct zone_load *l)
+static kf_result zone_load(zs_scanner_t *s, struct zone_text *l)
 {
     KF_ENSURE(zs_set_processing(s, zone_load_record, zone_load_error, l) == 0, KF_ERR_INTERNAL);
     int rc = zs_parse_all(s);
@@ -144,8 +146,7 @@ static kf_result zone_load(zs_scanner_t *s, struct zone_load *l)
         /* An error the callbacks did not see: a file that cannot be read, say. */
         char why[256];
         (void)snprintf(why, sizeof(why), "%s", zs_strerror(s->error.code));
-        zone_load_fail(s, l, KF_ERR_ZONE_SYNTAX, why);
-        return l->res;
+        return zone_text_fail(l, l->line_base + s->line_counter, KF_ERR_ZONE_SYNTAX, why);
     }
     return KF_OK;
 }
@@ -156,7 +157,7 @@ static kf_result zone_load(zs_scanner_t *s, struct zone_load *l)
  * the arena rarely, and the reservation costs address space only until it is written. */
 static kf_result zone_prepare(struct kf_zone *z, const char *origin, const char *name,
                               size_t text_len, uint8_t *window, size_t window_len,
-                              struct zone_load *l)
+                              struct zone_text *l)
 {
     memset(z, 0, sizeof(*z));
     size_t hint = text_len < KF_ZONE_MAX_ARENA - ZONE_ARENA_SLACK ? text_len + ZONE_ARENA_SLACK
@@ -175,6 +176,7 @@ static kf_result zone_prepare(struct kf_zone *z, const char *origin, const char 
     kf_dnssec_name_lower(z->origin);
     l->z = z;
     l->res = KF_OK;
+    l->line_base = 0;
     l->last_owner = UINT32_MAX;
     l->last_raw_len = 0;
     kf_dnssec_name_to_text(z->origin, l->origin_text, sizeof(l->origin_text));
@@ -185,7 +187,7 @@ static kf_result zone_prepare(struct kf_zone *z, const char *origin, const char 
 static kf_result zone_load_with(struct kf_zone *z, const char *origin, const char *name,
                                 const char *path, const char *text, size_t len)
 {
-    struct zone_load l;
+    struct zone_text l;
     kf_result r = zone_prepare(z, origin, name, len, NULL, 0, &l);
     if (!kf_ok(r)) {
         kf_zone_cleanup(z);
@@ -197,7 +199,7 @@ static kf_result zone_load_with(struct kf_zone *z, const char *origin, const cha
         kf_zone_cleanup(z);
         KF_BAIL(KF_ERR_NOMEM);
     }
-    if (zs_init(s, l.origin_text, KF_DNS_CLASS_IN, 3600) != 0) {
+    if (zs_init(s, l.origin_text, KF_DNS_CLASS_IN, ZONE_TEXT_DEFAULT_TTL) != 0) {
         free(s);
         kf_zone_cleanup(z);
         KF_BAIL(KF_ERR_NOMEM);
@@ -250,6 +252,7 @@ static bool zone_scan_state_equal(const struct zone_scan_state *a, const struct 
 
 struct zone_piece;
 static void zone_piece_scan(struct zone_piece *p);
+static size_t zone_cut_at(const char *t, size_t len, size_t from);
 
 struct zone_piece {
     const char *text;
@@ -261,9 +264,10 @@ struct zone_piece {
     const char *origin;
     const char *name;
     struct kf_zone z;
-    struct zone_load l;
-    bool ok; /* read to its end without an error */
-    struct zone_scan_state start, end;
+    struct zone_text l;
+    zs_scanner_t *s; /* for the lines the fast scanner leaves, allocated when first needed */
+    bool ok;         /* read to its end without an error */
+    bool end_fresh;  /* and with the state a fresh scanner has */
     uint64_t newlines;
 };
 
@@ -274,9 +278,96 @@ static void zone_piece_read(struct zone_piece *p)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     zone_piece_scan(p);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    kf_log(KF_LOG_DEBUG, "dnssec", "%s: piece of %zu bytes at +%zu: %zu records, %s, %.0f ms",
-           p->name, p->len, p->text_at, p->z.n_rrs, p->ok ? "read" : "not read",
+    kf_log(KF_LOG_DEBUG, "dnssec",
+           "%s: piece of %zu bytes at +%zu: %zu records (%zu by the fast scanner), %s, %.0f ms",
+           p->name, p->len, p->text_at, p->z.n_rrs, p->z.fast_rrs, p->ok ? "read" : "not read",
            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* An empty zone for the piece, in its window. */
+static bool zone_piece_prepare(struct zone_piece *p)
+{
+    return kf_ok(
+               zone_prepare(&p->z, p->origin, p->name, p->len, p->window, p->window_len, &p->l)) &&
+           kf_ok(kf_zone_reserve(&p->z, p->newlines / 2 + 1, p->newlines + 1));
+}
+
+/*
+ * libzscanner over text[from, to) of the piece, its lines numbered after @p line_base, into
+ * the piece's zone. True if it read to the end without an error and its state there is a
+ * fresh scanner's (what the text after @p to is read with).
+ */
+static bool zone_piece_zscan(struct zone_piece *p, size_t from, size_t to, uint64_t line_base)
+{
+    if (p->s == NULL) {
+        /* The scanner is about 300 KiB: never on the stack. */
+        p->s = calloc(1, sizeof(*p->s));
+        if (p->s == NULL) {
+            return false;
+        }
+    }
+    zs_scanner_t *s = p->s;
+    if (zs_init(s, p->l.origin_text, KF_DNS_CLASS_IN, ZONE_TEXT_DEFAULT_TTL) != 0) {
+        return false;
+    }
+    struct zone_scan_state start;
+    struct zone_scan_state end;
+    zone_scan_state_get(s, &start);
+    p->l.line_base = line_base;
+    bool ok = zs_set_input_string(s, p->text + from, to - from) == 0 && kf_ok(zone_load(s, &p->l));
+    p->l.line_base = 0;
+    zone_scan_state_get(s, &end);
+    zs_deinit(s);
+    p->end_fresh = zone_scan_state_equal(&start, &end);
+    return ok;
+}
+
+/* The fast scanner's share of a piece's text: it hands the rest over at a line of no fewer
+ * bytes, so a zone with an odd record now and then does not start a scanner for each. */
+#define ZONE_ZSCAN_MIN (16u << 10)
+
+/*
+ * Read the piece with the fast scanner (zone_fast.c) and give each stretch of lines it does
+ * not take to libzscanner: from the line it stopped at, which starts with an owner name, to
+ * the first such line ZONE_ZSCAN_MIN bytes on. That stretch must prove it can be read alone
+ * the way the pieces do (no error, so no open parenthesis at its end, and a fresh scanner's
+ * state), and the fast scanner goes on after it. False if anything fails that.
+ */
+static bool zone_piece_mixed(struct zone_piece *p)
+{
+    size_t at = 0;
+    uint64_t line = 0;
+    while (at < p->len) {
+        size_t used = 0;
+        uint64_t lines = 0;
+        bool named = false;
+        if (!kf_ok(zone_fast_read(&p->l, p->text + at, p->len - at, line, &used, &lines, &named))) {
+            return false;
+        }
+        at += used;
+        line += lines;
+        if (at == p->len) {
+            break;
+        }
+        if (!named) {
+            return false; /* a record of the owner before, or a continuation */
+        }
+        size_t from = p->len - at > ZONE_ZSCAN_MIN ? at + ZONE_ZSCAN_MIN : p->len;
+        size_t to = zone_cut_at(p->text, p->len, from);
+        if (!zone_piece_zscan(p, at, to, line) || !p->end_fresh) {
+            return false;
+        }
+        for (const char *c = p->text + at, *e = p->text + to; c < e; c++) {
+            c = memchr(c, '\n', (size_t)(e - c));
+            if (c == NULL) {
+                break;
+            }
+            line++;
+        }
+        at = to;
+    }
+    p->end_fresh = true;
+    return true;
 }
 
 static void zone_piece_scan(struct zone_piece *p)
@@ -291,23 +382,19 @@ static void zone_piece_scan(struct zone_piece *p)
         }
         p->newlines++;
     }
-    if (!kf_ok(zone_prepare(&p->z, p->origin, p->name, p->len, p->window, p->window_len, &p->l)) ||
-        !kf_ok(kf_zone_reserve(&p->z, p->newlines / 2 + 1, p->newlines + 1))) {
+    if (!zone_piece_prepare(p)) {
         return;
     }
-    zs_scanner_t *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        return;
+    if (zone_piece_mixed(p)) {
+        p->ok = true;
+    } else {
+        /* Start again with libzscanner alone: the window is the piece's, its tables not. */
+        p->z.arena.data = NULL;
+        kf_zone_cleanup(&p->z);
+        p->ok = zone_piece_prepare(p) && zone_piece_zscan(p, 0, p->len, 0);
     }
-    if (zs_init(s, p->l.origin_text, KF_DNS_CLASS_IN, 3600) == 0) {
-        zone_scan_state_get(s, &p->start);
-        if (zs_set_input_string(s, p->text, p->len) == 0 && kf_ok(zone_load(s, &p->l))) {
-            zone_scan_state_get(s, &p->end);
-            p->ok = true;
-        }
-        zs_deinit(s);
-    }
-    free(s);
+    free(p->s);
+    p->s = NULL;
 }
 
 static void *zone_piece_main(void *arg)
@@ -329,7 +416,7 @@ static size_t zone_cut_at(const char *t, size_t len, size_t from)
         p = (size_t)(nl - t) + 1;
     }
     while (p < len) {
-        if (strchr(" \t\r\n;()\"", t[p]) == NULL) {
+        if (zone_text_line_named(t[p])) {
             return p;
         }
         const char *nl = memchr(t + p, '\n', len - p);
@@ -357,19 +444,20 @@ static bool zone_has_include(const char *t, size_t len)
 }
 
 /*
- * Read @p text in up to @p want pieces side by side. *out_pieces gets the number read (1 when
- * the text was not cut), and the zone is in @p out only when that is above 1 and the result
- * is KF_OK. Any other outcome leaves the read to one scanner, which alone reports errors.
+ * Read @p text in up to @p want pieces side by side (one piece: only the fast scanner's gain).
+ * *out_pieces gets the number read, and the zone is in @p out only when that is above 0 and
+ * the result is KF_OK. Any other outcome leaves the read to one scanner, which alone reports
+ * errors.
  */
 static kf_result zone_read_pieces(const char *text, size_t len, const char *origin,
                                   const char *name, unsigned want, struct kf_zone *out,
                                   unsigned *out_pieces)
 {
-    *out_pieces = 1;
+    *out_pieces = 0;
     if (want > ZONE_MAX_PIECES) {
         want = ZONE_MAX_PIECES;
     }
-    if (want < 2 || zone_has_include(text, len)) {
+    if (want < 1 || len == 0 || zone_has_include(text, len)) {
         return KF_OK;
     }
     struct zone_piece *pc = calloc(want, sizeof(*pc));
@@ -397,7 +485,7 @@ static kf_result zone_read_pieces(const char *text, size_t len, const char *orig
         n++;
         at = end;
     }
-    if (n < 2) {
+    if (n < 1) {
         free(pc);
         free(tid);
         free(started);
@@ -437,12 +525,11 @@ static kf_result zone_read_pieces(const char *text, size_t len, const char *orig
             zone_piece_read(&pc[k]);
         }
     }
+    /* Each piece was read from a fresh scanner's state: right if the one before it ended in
+     * that state. */
     bool proven = true;
     for (unsigned k = 0; k < n; k++) {
-        proven = proven && pc[k].ok;
-        if (proven && k > 0) {
-            proven = zone_scan_state_equal(&pc[k - 1].end, &pc[k].start);
-        }
+        proven = proven && pc[k].ok && (k + 1 == n || pc[k].end_fresh);
     }
     /* The pieces' arenas are borrowed windows: the block becomes piece 0's (growable, owned)
      * arena, ending where the last piece's data ends. It can only fail on arguments that hold
@@ -500,13 +587,13 @@ kf_result kf_zone_load_file_threads(const char *path, const char *origin, unsign
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         size = (size_t)st.st_size;
         unsigned want = kf_dnssec_threads(threads, size, ZONE_PIECE_MIN);
-        void *map = want > 1 ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+        void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED) {
             (void)madvise(map, size, MADV_SEQUENTIAL);
-            unsigned used = 1;
+            unsigned used = 0;
             kf_result r = zone_read_pieces(map, size, origin, path, want, out, &used);
             (void)munmap(map, size);
-            if (!kf_ok(r) || used > 1) {
+            if (!kf_ok(r) || used > 0) {
                 (void)close(fd);
                 return r;
             }
@@ -539,9 +626,9 @@ kf_result kf_zone_load_string_pieces(const char *text, size_t len, const char *o
     KF_ENSURE_REF(origin);
     KF_ENSURE_REF(out);
     name = name != NULL ? name : "(string)";
-    unsigned used = 1;
+    unsigned used = 0;
     KF_GUARD(zone_read_pieces(text, len, origin, name, pieces, out, &used));
-    if (used > 1) {
+    if (used > 0) {
         return KF_OK;
     }
     return zone_load_with(out, origin, name, NULL, text, len);
