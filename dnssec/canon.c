@@ -2,6 +2,7 @@
  * (apex, zone cuts, occluded names). */
 #include "dnssec/dnssec.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,13 @@ static int canon_rr_cmp(const void *a, const void *b, void *arg)
 
 /* Zone files, signers' output above all, list owners in canonical order and keep an owner's
  * records together; checking for that costs one comparison per owner and per record, where a
- * general sort costs log n of them and moves every record log n times. */
+ * general sort costs log n of them and moves every record log n times. A zone whose owners
+ * have no hash was interned in ascending order (kf_zone_intern): no check needed. */
 static bool canon_owners_in_order(const struct kf_zone *z)
 {
+    if (!z->owners_hashed) {
+        return true;
+    }
     for (uint32_t i = 1; i < z->n_owners; i++) {
         uint32_t a = i - 1;
         if (canon_owner_cmp(&a, &i, (void *)z) >= 0) {
@@ -73,31 +78,109 @@ static bool canon_rrs_grouped(const struct kf_zone *z)
     return true;
 }
 
-/* Sort the records of each owner among themselves (they are consecutive already). Insertion
- * sort for the handful an owner usually has; it is stable, as glibc's qsort_r is. */
-static void canon_sort_groups(struct kf_zone *z)
+/*
+ * For each owner's records in rrs[from, to) (consecutive already): sort them among themselves
+ * unless @p sorted, and drop duplicate RRs (same type and RDATA; RFC 2181 s5), keeping the
+ * lower TTL. The survivors are moved down to start at @p from; returns their count. Insertion
+ * sort for the handful an owner usually has; it is stable, as glibc's qsort_r is. Deduplicating
+ * right after sorting reads each RDATA while the sort has it in cache.
+ */
+static size_t canon_groups(struct kf_zone *z, size_t from, size_t to, bool sorted)
 {
-    size_t a = 0;
-    while (a < z->n_rrs) {
+    struct kf_zone_rr *rrs = z->rrs;
+    size_t w = from;
+    size_t a = from;
+    while (a < to) {
         size_t b = a + 1;
-        while (b < z->n_rrs && z->rrs[b].owner == z->rrs[a].owner) {
+        while (b < to && rrs[b].owner == rrs[a].owner) {
             b++;
         }
-        if (b - a > 32) {
-            qsort_r(z->rrs + a, b - a, sizeof(*z->rrs), canon_rr_cmp, z);
+        if (sorted) {
+            /* in order already */
+        } else if (b - a > 32) {
+            qsort_r(rrs + a, b - a, sizeof(*rrs), canon_rr_cmp, z);
         } else {
             for (size_t i = a + 1; i < b; i++) {
-                struct kf_zone_rr x = z->rrs[i];
+                struct kf_zone_rr x = rrs[i];
                 size_t j = i;
-                while (j > a && canon_rr_cmp(&z->rrs[j - 1], &x, z) > 0) {
-                    z->rrs[j] = z->rrs[j - 1];
+                while (j > a && canon_rr_cmp(&rrs[j - 1], &x, z) > 0) {
+                    rrs[j] = rrs[j - 1];
                     j--;
                 }
-                z->rrs[j] = x;
+                rrs[j] = x;
             }
+        }
+        size_t first = w;
+        for (size_t r = a; r < b; r++) {
+            struct kf_zone_rr *prev = w > first ? &rrs[w - 1] : NULL;
+            if (prev != NULL && prev->type == rrs[r].type &&
+                canon_rdata_cmp(z, prev, &rrs[r]) == 0) {
+                if (rrs[r].ttl < prev->ttl) {
+                    prev->ttl = rrs[r].ttl;
+                }
+                continue;
+            }
+            rrs[w++] = rrs[r];
         }
         a = b;
     }
+    return w - from;
+}
+
+/* canon_groups on a part of the records, on a thread of its own. */
+struct canon_part {
+    struct kf_zone *z;
+    size_t from, to, kept;
+    bool sorted;
+};
+
+static void *canon_part_main(void *arg)
+{
+    struct canon_part *p = arg;
+    p->kept = canon_groups(p->z, p->from, p->to, p->sorted);
+    return NULL;
+}
+
+/* Parts too small to be worth a thread. */
+#define CANON_PART_MIN (64u * 1024)
+#define CANON_MAX_PARTS 8u
+
+/* canon_groups over all records, cut at owner boundaries into parts done side by side. */
+static void canon_all_groups(struct kf_zone *z, bool sorted)
+{
+    struct canon_part part[CANON_MAX_PARTS];
+    pthread_t tid[CANON_MAX_PARTS];
+    bool started[CANON_MAX_PARTS] = { false };
+    unsigned want = kf_dnssec_threads(z->threads, z->n_rrs, CANON_PART_MIN);
+    want = want < CANON_MAX_PARTS ? want : CANON_MAX_PARTS;
+    unsigned n = 0;
+    size_t at = 0;
+    for (unsigned k = 0; k < want && at < z->n_rrs; k++) {
+        size_t end = k + 1 == want ? z->n_rrs : z->n_rrs / want * (k + 1);
+        while (end > at && end < z->n_rrs && z->rrs[end].owner == z->rrs[end - 1].owner) {
+            end++;
+        }
+        if (end <= at) {
+            continue;
+        }
+        part[n] = (struct canon_part){ .z = z, .from = at, .to = end, .sorted = sorted };
+        n++;
+        at = end;
+    }
+    for (unsigned k = 1; k < n; k++) {
+        started[k] = pthread_create(&tid[k], NULL, canon_part_main, &part[k]) == 0;
+    }
+    size_t kept = n > 0 ? canon_groups(z, part[0].from, part[0].to, sorted) : 0;
+    for (unsigned k = 1; k < n; k++) {
+        if (started[k]) {
+            (void)pthread_join(tid[k], NULL);
+        } else {
+            (void)canon_part_main(&part[k]);
+        }
+        memmove(z->rrs + kept, z->rrs + part[k].from, part[k].kept * sizeof(*z->rrs));
+        kept += part[k].kept;
+    }
+    z->n_rrs = kept;
 }
 
 kf_result kf_zone_sort(struct kf_zone *z)
@@ -130,30 +213,13 @@ kf_result kf_zone_sort(struct kf_zone *z)
         z->owner_rank[z->owner_order[i]] = (uint32_t)i;
         z->owner_first_rrset[i] = UINT32_MAX;
     }
+    /* Then drop duplicate RRs and cut the sequence into RRsets. */
     if (canon_rrs_grouped(z)) {
-        canon_sort_groups(z);
+        canon_all_groups(z, false);
     } else {
         qsort_r(z->rrs, z->n_rrs, sizeof(*z->rrs), canon_rr_cmp, z);
+        canon_all_groups(z, true);
     }
-
-    /* Drop duplicate RRs (same owner, type and RDATA; RFC 2181 s5), keeping the lower TTL,
-     * then cut the sequence into RRsets. */
-    size_t w = 0;
-    for (size_t r = 0; r < z->n_rrs; r++) {
-        struct kf_zone_rr *rr = &z->rrs[r];
-        if (w > 0) {
-            struct kf_zone_rr *prev = &z->rrs[w - 1];
-            if (prev->owner == rr->owner && prev->type == rr->type &&
-                canon_rdata_cmp(z, prev, rr) == 0) {
-                if (rr->ttl < prev->ttl) {
-                    prev->ttl = rr->ttl;
-                }
-                continue;
-            }
-        }
-        z->rrs[w++] = *rr;
-    }
-    z->n_rrs = w;
     for (size_t r = 0; r < z->n_rrs; r++) {
         const struct kf_zone_rr *rr = &z->rrs[r];
         struct kf_zone_rrset *cur = z->n_rrsets > 0 ? &z->rrsets[z->n_rrsets - 1] : NULL;

@@ -83,6 +83,8 @@ KF_RESULT kf_dnssec_name_from_text(const char *text, uint8_t *out, size_t *out_l
 /** Parse "YYYYMMDDHHMMSS" (UTC) or a decimal count of seconds since the epoch, or "now",
  *  "now+N", "now-N" (seconds) relative to @p now. Errors: INVALID_ARG. */
 KF_RESULT kf_dnssec_time_parse(const char *text, int64_t now, int64_t *out);
+/** Days from 1970-01-01 to @p y-@p m-@p d (proleptic Gregorian, no time zone). */
+int64_t kf_dnssec_days_from_civil(int64_t y, unsigned m, unsigned d);
 /** RFC 4034 s3.1.5: a 32-bit signature time nearest to @p now (serial arithmetic, RFC 1982). */
 int64_t kf_dnssec_time_expand(uint32_t t, int64_t now);
 /** "YYYYMMDDHHMMSS" of a time; @p out gets at least 16 bytes. */
@@ -148,8 +150,9 @@ struct kf_zone {
     uint32_t *owner_rank;        /* inverse of owner_order */
     uint32_t *owner_first_rrset; /* per owner rank: index of its first RRset, n_rrsets if none */
     uint32_t soa_ttl, soa_minimum;
-    unsigned pieces; /* scanners that read the text side by side (zone_read.c); 0 if not read */
-    size_t fast_rrs; /* records read by the fast scanner (zone_fast.c), the rest libzscanner's */
+    unsigned pieces;  /* scanners that read the text side by side (zone_read.c); 0 if not read */
+    size_t fast_rrs;  /* records read by the fast scanner (zone_fast.c), the rest libzscanner's */
+    unsigned threads; /* threads the zone's own passes (reading, sorting) use; 0: CPUs online */
     bool sorted;
 };
 

@@ -9,7 +9,7 @@
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (no time zone, no libc
  * state: timegm() would do, but this is exact and thread-safe by construction). */
-static int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t kf_dnssec_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -59,7 +59,7 @@ kf_result kf_dnssec_time_parse(const char *text, int64_t now, int64_t *out)
                   KF_ERR_INVALID_ARG);
         KF_ENSURE(mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 61,
                   KF_ERR_INVALID_ARG);
-        *out = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+        *out = kf_dnssec_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
         return KF_OK;
     }
     char *end = NULL;

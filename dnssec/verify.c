@@ -192,6 +192,7 @@ static int verify_key_for(const struct verify_run *v, uint16_t tag, uint8_t alg,
 }
 
 /* Structural checks of every RRSIG; the ones that pass become items for the crypto. */
+/* One item per RRSIG record; the workers plan and check each (verify_item_plan). */
 static kf_result verify_plan(struct verify_run *v)
 {
     struct kf_zone *z = v->z;
@@ -212,32 +213,44 @@ static kf_result verify_plan(struct verify_run *v)
             struct verify_item *it = &v->items[v->n_items++];
             it->rrsig_rr = s->first + j;
             it->covered = UINT32_MAX;
-            const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
-            struct kf_rrsig sig;
-            if (!kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, &sig))) {
-                it->state = VS_BAD;
-                continue;
-            }
-            const struct kf_zone_rrset *cov = kf_zone_find(z, s->owner, sig.type_covered);
-            if (cov == NULL || sig.labels > z->owners[s->owner].labels ||
-                sig.signer_len != z->origin_len ||
-                memcmp(sig.signer, z->origin, z->origin_len) != 0) {
-                it->state = VS_BAD;
-                continue;
-            }
-            it->covered = (uint32_t)(cov - z->rrsets);
-            int k = verify_key_for(v, sig.key_tag, sig.alg, -1);
-            if (k < 0) {
-                it->state = VS_NO_KEY;
-                continue;
-            }
-            it->key = (uint8_t)k;
-            int64_t inc = kf_dnssec_time_expand(sig.inception, v->o->now);
-            int64_t exp = kf_dnssec_time_expand(sig.expiration, v->o->now);
-            it->date = v->o->now > exp ? 1 : v->o->now < inc ? 2 : 0;
+            it->state = VS_PENDING;
         }
     }
     return KF_OK;
+}
+
+/*
+ * What an item's RRSIG covers, the key it names and whether its dates hold now, into the
+ * item; @p sig gets the parsed RRSIG. False if there is nothing to verify (the item's state
+ * says why). Done by the workers: it reads each RRSIG for the first time, and a zone's worth
+ * of them is tens of megabytes.
+ */
+static bool verify_item_plan(const struct verify_run *v, struct verify_item *it,
+                             struct kf_rrsig *sig)
+{
+    const struct kf_zone *z = v->z;
+    const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
+    if (!kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, sig))) {
+        it->state = VS_BAD;
+        return false;
+    }
+    const struct kf_zone_rrset *cov = kf_zone_find(z, rr->owner, sig->type_covered);
+    if (cov == NULL || sig->labels > z->owners[rr->owner].labels ||
+        sig->signer_len != z->origin_len || memcmp(sig->signer, z->origin, z->origin_len) != 0) {
+        it->state = VS_BAD;
+        return false;
+    }
+    it->covered = (uint32_t)(cov - z->rrsets);
+    int k = verify_key_for(v, sig->key_tag, sig->alg, -1);
+    if (k < 0) {
+        it->state = VS_NO_KEY;
+        return false;
+    }
+    it->key = (uint8_t)k;
+    int64_t inc = kf_dnssec_time_expand(sig->inception, v->o->now);
+    int64_t exp = kf_dnssec_time_expand(sig->expiration, v->o->now);
+    it->date = v->o->now > exp ? 1 : v->o->now < inc ? 2 : 0;
+    return true;
 }
 
 struct verify_worker {
@@ -245,22 +258,17 @@ struct verify_worker {
     struct kf_buf data;
 };
 
-/* The signed data of one item into w->data at @p at, and its parsed RRSIG into @p sig;
- * returns false if it cannot be built. */
-static bool verify_build(struct verify_worker *w, const struct verify_item *it, size_t *at,
-                         size_t *len, struct kf_rrsig *sig_out)
+/* The signed data of one item, whose RRSIG is @p sig, into w->data at @p at; returns false
+ * if it cannot be built. */
+static bool verify_build(struct verify_worker *w, const struct verify_item *it,
+                         const struct kf_rrsig *sig, size_t *at, size_t *len)
 {
     const struct kf_zone *z = w->run->z;
     const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
-    struct kf_rrsig sig;
-    if (!kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, &sig))) {
-        return false;
-    }
-    *sig_out = sig;
     *at = w->data.len;
     kf_err_mute_begin();
     kf_result r = kf_dnssec_signed_data(z, &z->rrsets[it->covered], kf_zone_rdata(z, rr),
-                                        sig.header_len, sig.labels, sig.orig_ttl, &w->data);
+                                        sig->header_len, sig->labels, sig->orig_ttl, &w->data);
     kf_err_mute_end();
     *len = w->data.len - *at;
     return kf_ok(r);
@@ -276,12 +284,12 @@ static void verify_chunk(struct verify_worker *w, size_t from, size_t to)
     w->data.len = 0;
     for (size_t i = from; i < to; i++) {
         struct verify_item *it = &v->items[i];
-        if (it->state != VS_PENDING) {
+        struct kf_rrsig sig;
+        if (!verify_item_plan(v, it, &sig)) {
             continue;
         }
         size_t len = 0;
-        struct kf_rrsig sig;
-        if (!verify_build(w, it, &at[nj], &len, &sig)) {
+        if (!verify_build(w, it, &sig, &at[nj], &len)) {
             it->state = VS_BAD;
             continue;
         }
@@ -399,10 +407,6 @@ static kf_result verify_signatures(struct verify_run *v)
     kf_result r = KF_OK;
     for (size_t i = 0; i < v->n_items && kf_ok(r); i++) {
         const struct verify_item *it = &v->items[i];
-        const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
-        struct kf_rrsig sig = { 0 };
-        char d[160] = "";
-        bool parsed = kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, &sig));
         v->res->rrsigs_checked++;
         if (it->state == VS_VALID && it->date == 0) {
             ok[it->covered] |= verify_alg_bit(v->keys[it->key].alg);
@@ -411,6 +415,11 @@ static kf_result verify_signatures(struct verify_run *v)
             }
             continue;
         }
+        /* Parsed again only to be reported: a zone's worth of RRSIGs is tens of megabytes. */
+        const struct kf_zone_rr *rr = &z->rrs[it->rrsig_rr];
+        struct kf_rrsig sig = { 0 };
+        char d[160] = "";
+        bool parsed = kf_ok(kf_dnssec_rrsig_parse(kf_zone_rdata(z, rr), rr->rdlen, &sig));
         enum kf_verify_problem p = KF_VP_BAD_RRSIG;
         if (it->covered != UINT32_MAX) {
             seen[it->covered] = 1;
@@ -856,7 +865,7 @@ kf_result kf_dnssec_verify_zone(struct kf_zone *z, const struct kf_verify_opts *
     kf_result r = verify_load_keys(&v);
     if (kf_ok(r)) {
         r = verify_plan(&v);
-        kf_log(KF_LOG_INFO, "dnssec", "verify: keys loaded, RRSIGs planned: %.0f ms",
+        kf_log(KF_LOG_INFO, "dnssec", "verify: keys loaded, RRSIGs listed: %.0f ms",
                verify_ms(&t0));
     }
     if (kf_ok(r)) {

@@ -70,24 +70,37 @@ static void fast_tables(void)
 }
 
 /* Type mnemonics libzscanner 3.2 knows in type bitmaps and RRSIG's type covered (checked one
- * by one against it), packed upper-case for a compare of two words. */
+ * by one against it), upper-case, the ones signed zones are made of first: a lookup walks the
+ * table comparing lengths and first letters. */
 struct fast_mnemonic {
-    char text[12];
+    char text[11];
+    uint8_t len;
     uint16_t type;
 };
 
+#define FAST_MN(s, t)                                                                              \
+    {                                                                                              \
+        s, sizeof(s) - 1, t                                                                        \
+    }
 static const struct fast_mnemonic fast_mnemonics[] = {
-    { "A", 1 },       { "NS", 2 },      { "CNAME", 5 },  { "SOA", 6 },       { "PTR", 12 },
-    { "HINFO", 13 },  { "MINFO", 14 },  { "MX", 15 },    { "TXT", 16 },      { "RP", 17 },
-    { "AFSDB", 18 },  { "RT", 21 },     { "KEY", 25 },   { "AAAA", 28 },     { "LOC", 29 },
-    { "SRV", 33 },    { "NAPTR", 35 },  { "KX", 36 },    { "CERT", 37 },     { "DNAME", 39 },
-    { "APL", 42 },    { "DS", 43 },     { "SSHFP", 44 }, { "IPSECKEY", 45 }, { "RRSIG", 46 },
-    { "NSEC", 47 },   { "DNSKEY", 48 }, { "DHCID", 49 }, { "NSEC3", 50 },    { "NSEC3PARAM", 51 },
-    { "TLSA", 52 },   { "SMIMEA", 53 }, { "CDS", 59 },   { "CDNSKEY", 60 },  { "OPENPGPKEY", 61 },
-    { "CSYNC", 62 },  { "ZONEMD", 63 }, { "SVCB", 64 },  { "HTTPS", 65 },    { "SPF", 99 },
-    { "NID", 104 },   { "L32", 105 },   { "L64", 106 },  { "LP", 107 },      { "EUI48", 108 },
-    { "EUI64", 109 }, { "URI", 256 },   { "CAA", 257 },
+    FAST_MN("RRSIG", 46),      FAST_MN("NSEC", 47),   FAST_MN("A", 1),
+    FAST_MN("NS", 2),          FAST_MN("DS", 43),     FAST_MN("AAAA", 28),
+    FAST_MN("NSEC3", 50),      FAST_MN("DNSKEY", 48), FAST_MN("SOA", 6),
+    FAST_MN("TXT", 16),        FAST_MN("MX", 15),     FAST_MN("CNAME", 5),
+    FAST_MN("NSEC3PARAM", 51), FAST_MN("CDS", 59),    FAST_MN("CDNSKEY", 60),
+    FAST_MN("TLSA", 52),       FAST_MN("SMIMEA", 53), FAST_MN("PTR", 12),
+    FAST_MN("SRV", 33),        FAST_MN("CAA", 257),   FAST_MN("HINFO", 13),
+    FAST_MN("MINFO", 14),      FAST_MN("RP", 17),     FAST_MN("AFSDB", 18),
+    FAST_MN("RT", 21),         FAST_MN("KEY", 25),    FAST_MN("LOC", 29),
+    FAST_MN("NAPTR", 35),      FAST_MN("KX", 36),     FAST_MN("CERT", 37),
+    FAST_MN("DNAME", 39),      FAST_MN("APL", 42),    FAST_MN("SSHFP", 44),
+    FAST_MN("IPSECKEY", 45),   FAST_MN("DHCID", 49),  FAST_MN("OPENPGPKEY", 61),
+    FAST_MN("CSYNC", 62),      FAST_MN("ZONEMD", 63), FAST_MN("SVCB", 64),
+    FAST_MN("HTTPS", 65),      FAST_MN("SPF", 99),    FAST_MN("NID", 104),
+    FAST_MN("L32", 105),       FAST_MN("L64", 106),   FAST_MN("LP", 107),
+    FAST_MN("EUI48", 108),     FAST_MN("EUI64", 109), FAST_MN("URI", 256),
 };
+#undef FAST_MN
 
 /* A line without its newline, read from the front. */
 struct fast_line {
@@ -211,7 +224,7 @@ static bool fast_type(const char *t, size_t n, uint16_t *out)
         *out = (uint16_t)v;
         return true;
     }
-    char up[12];
+    char up[sizeof(fast_mnemonics[0].text)];
     if (n == 0 || n >= sizeof(up)) {
         return false;
     }
@@ -224,10 +237,10 @@ static bool fast_type(const char *t, size_t n, uint16_t *out)
         }
         up[i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
     }
-    up[n] = '\0';
     for (size_t i = 0; i < sizeof(fast_mnemonics) / sizeof(fast_mnemonics[0]); i++) {
-        if (fast_mnemonics[i].text[0] == up[0] && strcmp(fast_mnemonics[i].text, up) == 0) {
-            *out = fast_mnemonics[i].type;
+        const struct fast_mnemonic *m = &fast_mnemonics[i];
+        if (m->len == n && m->text[0] == up[0] && memcmp(m->text, up, n) == 0) {
+            *out = m->type;
             return true;
         }
     }
@@ -537,12 +550,8 @@ static bool fast_time(struct fast_line *c, struct fast_out *o)
         (f[1] == 2 && f[2] == 29 && !leap) || f[3] > 23 || f[4] > 59 || f[5] > 59) {
         return false;
     }
-    char text[15];
-    memcpy(text, t, 14);
-    text[14] = '\0';
-    int64_t v = 0;
-    return kf_ok(kf_dnssec_time_parse(text, 0, &v)) && v >= 0 && v <= UINT32_MAX &&
-           fast_put_u32(o, (uint64_t)v);
+    int64_t v = kf_dnssec_days_from_civil(y, f[1], f[2]) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
+    return v >= 0 && v <= UINT32_MAX && fast_put_u32(o, (uint64_t)v);
 }
 
 /* The RDATA of @p type from the rest of the line, or false if the type or its text is not

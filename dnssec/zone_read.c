@@ -595,6 +595,7 @@ kf_result kf_zone_load_file_threads(const char *path, const char *origin, unsign
             (void)munmap(map, size);
             if (!kf_ok(r) || used > 0) {
                 (void)close(fd);
+                out->threads = threads;
                 return r;
             }
         }
@@ -602,7 +603,9 @@ kf_result kf_zone_load_file_threads(const char *path, const char *origin, unsign
     if (fd >= 0) {
         (void)close(fd);
     }
-    return zone_load_with(out, origin, path, path, NULL, size);
+    kf_result r = zone_load_with(out, origin, path, path, NULL, size);
+    out->threads = threads;
+    return r;
 }
 
 kf_result kf_zone_load_file(const char *path, const char *origin, struct kf_zone *out)
