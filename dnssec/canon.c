@@ -400,7 +400,13 @@ kf_result kf_zone_adopt_soa_origin(struct kf_zone *z)
         return (kf_result){ KF_ERR_ZONE_DATA };
     }
     const uint8_t *origin = kf_zone_owner_name(z, apex);
-    for (size_t i = 0; i < z->n_rrs; i++) {
+    /* Owners interned in ascending order (no hash) starting at the SOA's: the names at or below
+     * it are one interval of the canonical order that starts with it, so the last owner being
+     * below it puts every owner there. */
+    bool ordered =
+        !z->owners_hashed && apex == 0 &&
+        kf_dnssec_name_is_sub(kf_zone_owner_name(z, (uint32_t)(z->n_owners - 1)), origin);
+    for (size_t i = 0; i < z->n_rrs && !ordered; i++) {
         /* Records of one owner mostly come together: check each run's owner once. */
         if (i > 0 && z->rrs[i].owner == z->rrs[i - 1].owner) {
             continue;

@@ -253,6 +253,7 @@ static bool zone_scan_state_equal(const struct zone_scan_state *a, const struct 
 struct zone_piece;
 static void zone_piece_scan(struct zone_piece *p);
 static size_t zone_cut_at(const char *t, size_t len, size_t from);
+static bool zone_has_include(const char *t, size_t len);
 
 struct zone_piece {
     const char *text;
@@ -373,6 +374,10 @@ static bool zone_piece_mixed(struct zone_piece *p)
 static void zone_piece_scan(struct zone_piece *p)
 {
     p->ok = false;
+    /* Each piece looks for $INCLUDE in its own text, side by side with the others. */
+    if (zone_has_include(p->text, p->len)) {
+        return;
+    }
     /* The merge shifts line numbers by the lines of the pieces before; the count also sizes
      * the tables: a record per line at most (most zone files), an owner per two lines. */
     for (const char *c = p->text, *e = p->text + p->len; c < e; c++) {
@@ -457,7 +462,7 @@ static kf_result zone_read_pieces(const char *text, size_t len, const char *orig
     if (want > ZONE_MAX_PIECES) {
         want = ZONE_MAX_PIECES;
     }
-    if (want < 1 || len == 0 || zone_has_include(text, len)) {
+    if (want < 1 || len == 0) {
         return KF_OK;
     }
     struct zone_piece *pc = calloc(want, sizeof(*pc));

@@ -444,3 +444,43 @@ Test(zone, absorb_maps_owners)
         kf_zone_cleanup(&one);
     }
 }
+
+/* Reading without -o: the SOA's owner becomes the origin, and every owner must be at or below
+ * it, whether the owners came in canonical order (checked through the first and last owner)
+ * or not (checked one by one); an error names the first record outside. */
+Test(zone, soa_owner_becomes_the_origin)
+{
+    static const struct {
+        const char *text;
+        int32_t code;
+        const char *where; /* start of the error context */
+    } cases[] = {
+        { "example. 60 SOA ns hm 1 2 3 4 5\na.example. 60 A 192.0.2.1\nz.a.example. 60 A "
+          "192.0.2.2\n",
+          0, NULL },
+        { "example. 60 SOA ns hm 1 2 3 4 5\na.example. 60 A 192.0.2.1\nb.other. 60 A 192.0.2.2\n",
+          KF_ERR_ZONE_DATA, "t:3: b.other.: outside" },
+        { "example. 60 SOA ns hm 1 2 3 4 5\nb.other. 60 A 192.0.2.2\na.example. 60 A 192.0.2.1\n",
+          KF_ERR_ZONE_DATA, "t:2: b.other.: outside" },
+        { "a. 60 A 192.0.2.2\nexample. 60 SOA ns hm 1 2 3 4 5\nz.example. 60 A 192.0.2.1\n",
+          KF_ERR_ZONE_DATA, "t:1: a.: outside" },
+        { "example. 60 SOA ns hm 1 2 3 4 5\nsub.example. 60 SOA ns hm 1 2 3 4 5\n",
+          KF_ERR_ZONE_DATA, "t:2: sub.example.: a second SOA" },
+        { "example. 60 NS ns\n", KF_ERR_ZONE_DATA, "t: no SOA record" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kf_zone z;
+        const char *t = cases[i].text;
+        cr_assert(kf_ok(kf_zone_load_string(t, strlen(t), ".", "t", &z)), "case %zu", i);
+        kf_result r = kf_zone_adopt_soa_origin(&z);
+        cr_assert_eq(r.code, cases[i].code, "case %zu: %s", i, kf_err_last_context());
+        if (cases[i].where != NULL) {
+            cr_assert_eq(strncmp(kf_err_last_context(), cases[i].where, strlen(cases[i].where)), 0,
+                         "case %zu: %s", i, kf_err_last_context());
+        } else {
+            cr_assert_eq(z.origin_len, 9);
+            cr_assert_eq(memcmp(z.origin, "\7example", 9), 0);
+        }
+        kf_zone_cleanup(&z);
+    }
+}
