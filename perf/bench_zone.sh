@@ -485,7 +485,7 @@ for ((r = 1; r <= rounds; r++)); do
                 if [[ -z $best ]] || awk -v a="$pw" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$pw; fi
             done
             if [[ -n $kw && -n $best ]]; then
-                RATIOS[$alg:$phase]+="$(awk -v p="$best" -v k="$kw" 'BEGIN { printf "%.2f", (k > 0 ? p / k : 0) }') "
+                RATIOS[$alg:$phase]+="$(awk -v p="$best" -v k="$kw" 'BEGIN { printf "%.2f (%.2f/%.2f s)", (k > 0 ? p / k : 0), p, k }') "
             fi
             unset "LAST_W[$alg:$phase:kf]"
             for p in "${peers[@]}"; do unset "LAST_W[$alg:$phase:$p]"; done

@@ -51,6 +51,11 @@ static const char *const zf_taken[] = {
     "a 300 AAAA ::1\n",
     "a 300 AAAA 2001:DB8::1:2\n",
     "a 300 AAAA 2001:db8:0:0:0:0:0:1\n",
+    "a 300 AAAA ::\n",
+    "a 300 AAAA 1::\n",
+    "a 300 AAAA ::1:2:3:4:5:6:7\n",
+    "a 300 AAAA 1:2:3:4:5:6:7::\n",
+    "a 300 AAAA ::0:0:0:0:0:0:0\n",
     "a 300 NS ns1\n",
     "a 300 NS Ns1.Other.\n",
     "a 300 NS @\n",
@@ -101,6 +106,8 @@ static const char *const zf_left[] = {
     "a 300 TYPE1 \\# 4 01020304\n",                                   /* generic RDATA */
     "a 300 AAAA ::ffff:1.2.3.4\n",                                    /* embedded IPv4 */
     "a 300 AAAA 00001::\n",                                           /* error */
+    "a 300 AAAA 1::2::3\n",                                           /* error */
+    "a 300 AAAA 1:2:3:4:5:6::7:8\n",                                  /* error */
     "a+b 300 A 192.0.2.1\n",                                          /* error: name character */
     "a..b 300 A 192.0.2.1\n",                                         /* error: empty label */
     "a\\.b 300 A 192.0.2.1\n",                                        /* escape */
