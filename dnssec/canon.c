@@ -11,12 +11,8 @@ static int canon_owner_cmp(const void *a, const void *b, void *arg)
     const struct kf_zone *z = arg;
     const struct kf_zone_owner *x = &z->owners[*(const uint32_t *)a];
     const struct kf_zone_owner *y = &z->owners[*(const uint32_t *)b];
-    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-    int c = memcmp(z->arena.data + x->key, z->arena.data + y->key, n);
-    if (c != 0) {
-        return c;
-    }
-    return (x->key_len > y->key_len) - (x->key_len < y->key_len);
+    return kf_dnssec_octets_cmp(z->arena.data + x->key, x->key_len, z->arena.data + y->key,
+                                y->key_len);
 }
 
 /* RDATA in canonical order: as left-justified unsigned octet sequences, a shorter one that is
@@ -24,12 +20,8 @@ static int canon_owner_cmp(const void *a, const void *b, void *arg)
 static int canon_rdata_cmp(const struct kf_zone *z, const struct kf_zone_rr *x,
                            const struct kf_zone_rr *y)
 {
-    size_t n = x->rdlen < y->rdlen ? x->rdlen : y->rdlen;
-    int c = memcmp(z->arena.data + x->rdata, z->arena.data + y->rdata, n);
-    if (c != 0) {
-        return c;
-    }
-    return (x->rdlen > y->rdlen) - (x->rdlen < y->rdlen);
+    return kf_dnssec_octets_cmp(z->arena.data + x->rdata, x->rdlen, z->arena.data + y->rdata,
+                                y->rdlen);
 }
 
 static int canon_rr_cmp(const void *a, const void *b, void *arg)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* RR types keyfort's record logic knows by number. */
 enum kf_dns_type {
@@ -69,6 +70,17 @@ void kf_dnssec_name_lower(uint8_t *name);
 unsigned kf_dnssec_name_labels(const uint8_t *name);
 /** Canonical order of two wire names (RFC 4034 s6.1): <0, 0, >0. */
 int kf_dnssec_name_cmp(const uint8_t *a, const uint8_t *b);
+/** Octet strings as left-justified unsigned sequences, a prefix before the longer string:
+ *  the order of canonical RDATA (RFC 4034 s6.3) and of the zone's owner sort keys. */
+static inline int kf_dnssec_octets_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0) {
+        return c;
+    }
+    return (alen > blen) - (alen < blen);
+}
+
 /** True if @p name equals @p parent or lies below it (case-insensitive). */
 bool kf_dnssec_name_is_sub(const uint8_t *name, const uint8_t *parent);
 /** Presentation form with a trailing dot, escaping as RFC 1035 s5.1; @p out gets at least

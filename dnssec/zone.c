@@ -104,16 +104,6 @@ static kf_result zone_build_hash(struct kf_zone *z)
     return KF_OK;
 }
 
-/* memcmp order of two sort keys, the shorter first on a common prefix: canonical order. */
-static int zone_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c != 0) {
-        return c;
-    }
-    return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
 kf_result kf_zone_reserve(struct kf_zone *z, size_t owners, size_t rrs)
 {
     KF_ENSURE_REF(z);
@@ -166,7 +156,7 @@ static uint32_t zone_find_ordered(const struct kf_zone *z, const uint8_t *key, s
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const struct kf_zone_owner *o = &z->owners[mid];
-        int c = zone_key_cmp(z->arena.data + o->key, o->key_len, key, key_len);
+        int c = kf_dnssec_octets_cmp(z->arena.data + o->key, o->key_len, key, key_len);
         if (c == 0) {
             return (uint32_t)mid;
         }
@@ -235,8 +225,8 @@ static bool zone_after_last(const struct kf_zone *z, const struct kf_zone_owner 
         return true;
     }
     const struct kf_zone_owner *last = &z->owners[z->n_owners - 1];
-    return zone_key_cmp(key_base + o->key, o->key_len, z->arena.data + last->key, last->key_len) >
-           0;
+    return kf_dnssec_octets_cmp(key_base + o->key, o->key_len, z->arena.data + last->key,
+                                last->key_len) > 0;
 }
 
 /*
@@ -373,8 +363,8 @@ kf_result kf_zone_absorb(struct kf_zone *dst, struct kf_zone *src, uint32_t aren
     if (!dst->owners_hashed && !src->owners_hashed && src->n_owners > 0 && dst->n_owners > 0) {
         const struct kf_zone_owner *a = &src->owners[0];
         const struct kf_zone_owner *b = &dst->owners[dst->n_owners - 1];
-        first = zone_key_cmp(dst->arena.data + base + a->key, a->key_len, dst->arena.data + b->key,
-                             b->key_len);
+        first = kf_dnssec_octets_cmp(dst->arena.data + base + a->key, a->key_len,
+                                     dst->arena.data + b->key, b->key_len);
     }
     bool append = !dst->owners_hashed && !src->owners_hashed && first >= 0;
     if (!append && !dst->owners_hashed) {
