@@ -7,9 +7,6 @@
 
 #include "offload/internal.h"
 
-/* Largest modulus whose kernel output fits the stack buffers below (4096 bits). */
-#define BATCH_RSA_MAX_BYTES 512
-
 struct batch_state {
     const struct offload_run *run;
     const struct offload_lanes_ops *ops; /* the kernels, when the run uses them */
@@ -81,25 +78,24 @@ static void batch_to_scalar(struct batch_state *b, const size_t *idx, size_t n)
     }
 }
 
-/* Up to KF_LANES RSA jobs of one class through the kernel, then the padding check. */
+/* Up to KF_LANES RSA jobs of one class through the kernel, which also checks the encoding. */
 static void batch_rsa_lanes(struct batch_state *b, const size_t *idx, size_t n)
 {
     const struct kf_rsa_ifma_key *keys[KF_LANES];
-    const uint8_t *in[KF_LANES];
-    uint8_t em[KF_LANES][BATCH_RSA_MAX_BYTES];
-    uint8_t *out[KF_LANES];
+    const uint8_t *sig[KF_LANES];
+    const uint8_t *dg[KF_LANES];
+    unsigned slot[KF_LANES];
+    uint8_t ok[KF_LANES];
     for (size_t l = 0; l < n; l++) {
         const struct kf_offload_job *job = b->jobs[idx[l]];
         keys[l] = job->key->rsa_lanes;
-        in[l] = job->sig;
-        out[l] = em[l];
+        sig[l] = job->sig;
+        dg[l] = b->digest[idx[l]];
+        slot[l] = offload_rsa_slot(job->alg);
     }
-    b->ops->rsa_public(keys, in, out, (unsigned)n);
+    b->ops->rsa_verify(keys, sig, slot, dg, (unsigned)n, ok);
     for (size_t l = 0; l < n; l++) {
-        struct kf_offload_job *job = b->jobs[idx[l]];
-        bool ok = offload_pkcs1_check(job->alg, em[l], job->key->n_len, b->digest[idx[l]],
-                                      b->digest_len[idx[l]]);
-        batch_set(job, ok ? KF_OFFLOAD_VALID : KF_OFFLOAD_INVALID, 0);
+        batch_set(b->jobs[idx[l]], ok[l] == 1 ? KF_OFFLOAD_VALID : KF_OFFLOAD_INVALID, 0);
     }
     BATCH_COUNT(b->run, lane_calls, 1);
     BATCH_COUNT(b->run, lane_jobs, n);
@@ -182,7 +178,7 @@ void offload_batch_run(const struct offload_run *run, struct kf_offload_job *con
             continue;
         }
         const struct kf_offload_key *k = job->key;
-        if (lanes && k->rsa_lanes != NULL && k->n_len <= BATCH_RSA_MAX_BYTES) {
+        if (lanes && k->rsa_lanes != NULL) {
             /* What OpenSSL refuses before any arithmetic: a signature that is not exactly
              * the modulus length, or not below the modulus (RFC 8017 s5.2.2 step 1). */
             if (job->sig_len != k->n_len || memcmp(job->sig, k->n, k->n_len) >= 0) {

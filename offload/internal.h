@@ -50,8 +50,11 @@ struct offload_lanes_ops {
                                            size_t e_len);
     void (*rsa_key_free)(struct kf_rsa_ifma_key *k);
     unsigned (*rsa_key_class)(const struct kf_rsa_ifma_key *k);
-    void (*rsa_public)(const struct kf_rsa_ifma_key *const *keys, const uint8_t *const *in,
-                       uint8_t *const *out, unsigned lanes);
+    bool (*rsa_key_expect)(struct kf_rsa_ifma_key *k, unsigned slot, const uint8_t *em0,
+                           size_t em_len, size_t digest_len);
+    void (*rsa_verify)(const struct kf_rsa_ifma_key *const *keys, const uint8_t *const *sig,
+                       const unsigned *slot, const uint8_t *const *digest, unsigned lanes,
+                       uint8_t *ok);
     struct kf_p256_ifma_key *(*p256_key_new)(const uint8_t pub[64], bool table);
     void (*p256_key_free)(struct kf_p256_ifma_key *k);
     void (*p256_verify)(const struct kf_p256_ifma_key *const *keys, const uint8_t *const *digest,
@@ -75,11 +78,18 @@ enum kf_offload_verdict offload_scalar_verify(const struct kf_offload_job *job,
                                               const uint8_t *digest, size_t digest_len,
                                               int32_t *out_err);
 
-/* rsa_pkcs1.c: whether @p em (the RSA public operation's output, @p em_len bytes) is the
- * EMSA-PKCS1-v1_5 encoding (RFC 8017 s9.2) of @p digest for @p alg. Compares every byte
- * whatever the content, so its time depends only on the lengths. */
-bool offload_pkcs1_check(enum kf_offload_alg alg, const uint8_t *em, size_t em_len,
-                         const uint8_t *digest, size_t digest_len);
+/* rsa_pkcs1.c: the EMSA-PKCS1-v1_5 encoding (RFC 8017 s9.2) of an all-zero digest for the RSA
+ * algorithm @p alg in @p em (@p em_len bytes, the modulus length), and the digest length in
+ * *digest_len: what a kernel key's encoding slot is made from (kf_rsa_ifma_key_expect). False
+ * if @p alg is not RSA or the encoding does not fit @p em_len. */
+bool offload_pkcs1_zero_encoding(enum kf_offload_alg alg, uint8_t *em, size_t em_len,
+                                 size_t *digest_len);
+
+/* The encoding slot of a kernel key (lanes.h) that @p alg's signatures are checked against. */
+static inline unsigned offload_rsa_slot(enum kf_offload_alg alg)
+{
+    return alg == KF_OFFLOAD_RSA_PKCS1_SHA512 ? 1 : 0;
+}
 
 /* batch.c: check @p n (<= OFFLOAD_PASS) jobs; sets verdict and err of each. */
 void offload_batch_run(const struct offload_run *run, struct kf_offload_job *const *jobs, size_t n);

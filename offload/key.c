@@ -87,6 +87,22 @@ static EVP_PKEY *key_fromdata(const char *type, OSSL_PARAM_BLD *bld)
     return pkey;
 }
 
+/* The kernel key's encoding slots, one per RSA algorithm (offload_rsa_slot). */
+static bool key_rsa_slots(const struct offload_lanes_ops *ops, struct kf_offload_key *k)
+{
+    static const enum kf_offload_alg algs[] = { KF_OFFLOAD_RSA_PKCS1_SHA256,
+                                                KF_OFFLOAD_RSA_PKCS1_SHA512 };
+    uint8_t em[KEY_RSA_MAX_BYTES];
+    for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        size_t d_len = 0;
+        if (!offload_pkcs1_zero_encoding(algs[i], em, k->n_len, &d_len) ||
+            !ops->rsa_key_expect(k->rsa_lanes, offload_rsa_slot(algs[i]), em, k->n_len, d_len)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 kf_result kf_offload_key_new_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
                                  unsigned flags, struct kf_offload_key **out_key)
 {
@@ -138,6 +154,10 @@ kf_result kf_offload_key_new_rsa(const uint8_t *n, size_t n_len, const uint8_t *
     const struct offload_lanes_ops *ops = offload_lanes();
     if (ops != NULL) {
         k->rsa_lanes = ops->rsa_key_new(n, n_len, e, e_len);
+    }
+    if (k->rsa_lanes != NULL && !key_rsa_slots(ops, k)) {
+        ops->rsa_key_free(k->rsa_lanes); /* no memory for a slot: the scalar path takes it */
+        k->rsa_lanes = NULL;
     }
     *out_key = k;
     return KF_OK;

@@ -33,6 +33,27 @@ unsigned kf_rsa_ifma_key_class(const struct kf_rsa_ifma_key *k);
 /* The modulus length in bytes (RSA_size: ceil(bits / 8)). */
 size_t kf_rsa_ifma_key_bytes(const struct kf_rsa_ifma_key *k);
 
+/* Encoding slots of a key for kf_rsa_ifma_verify: the engine uses one per hash
+ * (offload_rsa_slot). */
+#define KF_RSA_IFMA_SLOTS 2
+
+/* Prepare slot @p slot of @p k for verification against encodings @p em0 + H, H any digest of
+ * @p digest_len bytes (at most 64) read as a big-endian number: @p em0 is the encoding with an
+ * all-zero digest, @p em_len == kf_rsa_ifma_key_bytes(k) bytes, ending in @p digest_len zero
+ * bytes. False (and the slot unchanged) if the lengths do not fit, if em0 + 2^(8 digest_len)
+ * would exceed n (so an encoding could wrap: PKCS#1 encodings start 00 01 and never do), or on
+ * allocation failure. Not thread-safe against calls that use @p k. */
+bool kf_rsa_ifma_key_expect(struct kf_rsa_ifma_key *k, unsigned slot, const uint8_t *em0,
+                            size_t em_len, size_t digest_len);
+
+/* ok[i] = 1 if sig[i] ^ e_i mod n_i == em0 + digest[i] for the encoding of slot[i] of keys[i]
+ * (kf_rsa_ifma_key_expect; a slot never set gives 0), else 0, for lanes 0 .. lanes-1; all keys
+ * of one class, sig[i] as for kf_rsa_ifma_public (the caller has checked sig[i] < n_i), digest[i]
+ * of the slot's length. Exponents, slots and digest lengths may differ between lanes. */
+void kf_rsa_ifma_verify(const struct kf_rsa_ifma_key *const *keys, const uint8_t *const *sig,
+                        const unsigned *slot, const uint8_t *const *digest, unsigned lanes,
+                        uint8_t *ok);
+
 /* out[i] = in[i] ^ e_i mod n_i for lanes 0 .. lanes-1 (1 <= lanes <= KF_LANES); all keys of
  * one class. in[i] and out[i] are big-endian, kf_rsa_ifma_key_bytes(keys[i]) bytes each, and
  * the caller has checked in[i] < n_i. Exponents may differ between lanes. */

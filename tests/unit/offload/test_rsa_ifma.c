@@ -7,11 +7,16 @@
  * exponents 1, 3, 65537, random odd ones up to 64 bits and a few as long as the modulus.
  * Batches use 1 .. 8 lanes and mix key sizes and exponents inside one call.
  *
+ * kf_rsa_ifma_verify (which never produces x^e itself) is checked against BN on real keys of
+ * every class: each lane's verdict must be BN's answer to "sig^e mod n == A + H".
+ *
  * Cases come from a seeded PRNG (no clock), so a failure names a reproducible case. */
 #include "offload/lanes/lanes.h"
 
 #include <criterion/criterion.h>
 #include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -427,4 +432,255 @@ Test(rsa_ifma, key_new_sizes_and_refusals)
         kf_rsa_ifma_key_free(k);
     }
     kf_rsa_ifma_key_free(NULL);
+}
+
+/* ---- verification: kf_rsa_ifma_key_expect and kf_rsa_ifma_verify ----------------------------- */
+
+/* A real RSA key (the verification checks need signatures, so d), with its kernel key. Its
+ * encoding slots hold random bases A (top byte 0, as in PKCS#1, and the digest's bytes zero):
+ * the kernel only needs A's shape, not PKCS#1's bytes, which the engine's tests check. */
+struct vkey {
+    BIGNUM *n, *e;      /* owned */
+    EVP_PKEY_CTX *sign; /* owned: raw private operation (CRT), no padding */
+    size_t n_len;
+    uint8_t a[KF_RSA_IFMA_SLOTS][MAX_BYTES];
+    struct kf_rsa_ifma_key *k; /* owned */
+};
+
+static const size_t slot_digest[KF_RSA_IFMA_SLOTS] = { 32, 64 };
+
+static void vkey_make(struct vkey *v, unsigned bits, uint64_t e, uint64_t *s)
+{
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    BIGNUM *be = BN_new();
+    EVP_PKEY *pk = NULL;
+    cr_assert(pc != NULL && be != NULL && BN_set_word(be, e) == 1);
+    cr_assert(EVP_PKEY_keygen_init(pc) == 1);
+    cr_assert(EVP_PKEY_CTX_set_rsa_keygen_bits(pc, (int)bits) == 1);
+    cr_assert(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(pc, be) == 1);
+    cr_assert(EVP_PKEY_generate(pc, &pk) == 1, "RSA-%u keygen with e = %llu", bits,
+              (unsigned long long)e);
+    v->n = v->e = NULL;
+    cr_assert(EVP_PKEY_get_bn_param(pk, "n", &v->n) == 1);
+    cr_assert(EVP_PKEY_get_bn_param(pk, "e", &v->e) == 1);
+    v->sign = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+    cr_assert(v->sign != NULL && EVP_PKEY_sign_init(v->sign) == 1);
+    cr_assert(EVP_PKEY_CTX_set_rsa_padding(v->sign, RSA_NO_PADDING) == 1);
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(pc);
+    BN_free(be);
+    v->n_len = (size_t)BN_num_bytes(v->n);
+    uint8_t nb[MAX_BYTES], eb[MAX_BYTES];
+    cr_assert(BN_bn2binpad(v->n, nb, (int)v->n_len) == (int)v->n_len);
+    int e_len = BN_bn2bin(v->e, eb);
+    v->k = kf_rsa_ifma_key_new(nb, v->n_len, eb, (size_t)e_len);
+    cr_assert_not_null(v->k);
+    for (unsigned sl = 0; sl < KF_RSA_IFMA_SLOTS; sl++) {
+        rng_fill(s, v->a[sl], v->n_len);
+        v->a[sl][0] = 0;
+        memset(v->a[sl] + v->n_len - slot_digest[sl], 0, slot_digest[sl]);
+        cr_assert(kf_rsa_ifma_key_expect(v->k, sl, v->a[sl], v->n_len, slot_digest[sl]),
+                  "slot %u of an RSA-%u key refused", sl, bits);
+    }
+}
+
+static void vkey_cleanup(struct vkey *v)
+{
+    kf_rsa_ifma_key_free(v->k);
+    BN_free(v->n);
+    BN_free(v->e);
+    EVP_PKEY_CTX_free(v->sign);
+    memset(v, 0, sizeof(*v));
+}
+
+/* What one lane gets and what it should say. */
+enum vcase { V_VALID, V_DIGEST_BIT, V_SIG_PLUS_ONE, V_OTHER_SLOT, V_ZERO_SIG, V_CASES };
+
+/* One call over keys[0 .. lanes-1]: each lane a random case; the verdict expected is computed
+ * with BN (sig^e mod n == A + H), never assumed from the case. Returns the lanes that were
+ * valid. */
+static unsigned run_verify(struct vkey *const *keys, unsigned lanes, uint64_t *s, BN_CTX *ctx,
+                           unsigned case_no)
+{
+    static uint8_t sig_buf[KF_LANES][MAX_BYTES];
+    static uint8_t dg_buf[KF_LANES][64];
+    const struct kf_rsa_ifma_key *k[KF_LANES];
+    const uint8_t *sig[KF_LANES], *dg[KF_LANES];
+    unsigned slot[KF_LANES];
+    uint8_t ok[KF_LANES];
+    bool want[KF_LANES];
+    BIGNUM *m = BN_new(), *x = BN_new(), *y = BN_new();
+    cr_assert(m != NULL && x != NULL && y != NULL);
+    for (unsigned i = 0; i < lanes; i++) {
+        const struct vkey *v = keys[i];
+        k[i] = v->k;
+        sig[i] = sig_buf[i];
+        dg[i] = dg_buf[i];
+        slot[i] = (unsigned)(rng_next(s) % KF_RSA_IFMA_SLOTS);
+        size_t dl = slot_digest[slot[i]];
+        rng_fill(s, dg_buf[i], sizeof(dg_buf[i]));
+        /* The signature of A + H under the lane's slot. */
+        uint8_t em[MAX_BYTES];
+        memcpy(em, v->a[slot[i]], v->n_len);
+        memcpy(em + v->n_len - dl, dg_buf[i], dl);
+        uint8_t raw[MAX_BYTES];
+        size_t raw_len = sizeof(raw);
+        cr_assert(EVP_PKEY_sign(v->sign, raw, &raw_len, em, v->n_len) == 1);
+        cr_assert(raw_len == v->n_len && BN_bin2bn(raw, (int)raw_len, x) != NULL);
+        enum vcase vc = (enum vcase)(rng_next(s) % V_CASES);
+        switch (vc) {
+        case V_DIGEST_BIT:
+            dg_buf[i][rng_next(s) % dl] ^= (uint8_t)(1u << (rng_next(s) % 8));
+            break;
+        case V_SIG_PLUS_ONE:
+            cr_assert(BN_add_word(x, 1) == 1);
+            if (BN_cmp(x, v->n) >= 0) {
+                BN_zero(x);
+            }
+            break;
+        case V_OTHER_SLOT:
+            slot[i] ^= 1;
+            break;
+        case V_ZERO_SIG:
+            BN_zero(x);
+            break;
+        default:
+            break;
+        }
+        cr_assert(BN_bn2binpad(x, sig_buf[i], (int)v->n_len) == (int)v->n_len);
+        /* Expected: x^e mod n == A + H, A and H of the slot the lane asks for. */
+        size_t dl2 = slot_digest[slot[i]];
+        memcpy(em, v->a[slot[i]], v->n_len);
+        memcpy(em + v->n_len - dl2, dg_buf[i], dl2);
+        cr_assert(BN_bin2bn(em, (int)v->n_len, m) != NULL);
+        cr_assert(BN_mod_exp(y, x, v->e, v->n, ctx) == 1);
+        want[i] = BN_cmp(y, m) == 0;
+        cr_assert(vc != V_VALID || want[i], "case %u lane %u: a signature that cannot verify",
+                  case_no, i);
+    }
+    memset(ok, 0xee, sizeof(ok));
+    kf_rsa_ifma_verify(k, sig, slot, dg, lanes, ok);
+    unsigned valid = 0;
+    for (unsigned i = 0; i < lanes; i++) {
+        cr_assert(ok[i] == 0 || ok[i] == 1, "case %u lane %u: ok = %u", case_no, i, ok[i]);
+        cr_assert_eq(ok[i] == 1, want[i], "case %u: lane %u of %u (RSA-%d, slot %u) says %s",
+                     case_no, i, lanes, BN_num_bits(keys[i]->n), slot[i],
+                     ok[i] ? "valid" : "invalid");
+        valid += want[i];
+    }
+    for (unsigned i = lanes; i < KF_LANES; i++) {
+        cr_assert_eq(ok[i], 0xee, "case %u: spare lane %u was written", case_no, i);
+    }
+    BN_free(m);
+    BN_free(x);
+    BN_free(y);
+    return valid;
+}
+
+/* Every class, exponents 3, 65537 and a 33-bit one mixed in one call (classes 20 and 40),
+ * both slots (digests of 5
+ * and 10 limbs) mixed in one call, 1 .. 8 lanes; about a fifth of the lanes valid. */
+Test(rsa_ifma, verify_against_bn, .timeout = 120)
+{
+    require_ifma();
+    uint64_t s = 8017;
+    BN_CTX *ctx = BN_CTX_new();
+    static const unsigned bits[] = { 1024, 2048, 3072, 4096 };
+    static const uint64_t exps[] = { 65537, 3, 0x1c0ffee01u };
+    /* Key generation is most of this test's time: three exponents in the two smaller
+     * classes, one key in each larger one. */
+    static const unsigned n_keys[] = { 3, 3, 1, 1 };
+    static struct vkey keys[4][3];
+    unsigned total = 0, valid = 0;
+    for (unsigned c = 0; c < 4; c++) {
+        for (unsigned j = 0; j < n_keys[c]; j++) {
+            vkey_make(&keys[c][j], bits[c], exps[(j + c) % 3], &s);
+        }
+        static const unsigned n_cases[] = { 300, 500, 100, 60 };
+        unsigned cases = n_cases[c];
+        for (unsigned n = 0; n < cases; n++) {
+            unsigned lanes = 1 + n % KF_LANES;
+            struct vkey *batch[KF_LANES];
+            for (unsigned i = 0; i < lanes; i++) {
+                batch[i] = &keys[c][rng_next(&s) % n_keys[c]];
+            }
+            valid += run_verify(batch, lanes, &s, ctx, c * 1000 + n);
+            total += lanes;
+        }
+        for (unsigned j = 0; j < n_keys[c]; j++) {
+            vkey_cleanup(&keys[c][j]);
+        }
+    }
+    cr_log_info("verify_against_bn: %u lanes, %u valid", total, valid);
+    cr_assert_geq(valid, total / 8);
+    cr_assert_leq(valid, total / 3);
+    BN_CTX_free(ctx);
+}
+
+/* A random 2048-bit modulus with e = 65537, from @p seed. */
+static void tkey_2048_f4(struct tkey *t, uint64_t seed)
+{
+    uint64_t s = seed;
+    tkey_modulus(t, &s, 2048, 0);
+    tkey_exponent_u64(t, 65537);
+    tkey_finish(t);
+}
+
+/* A slot that was never set matches nothing, not even the all-zero encoding: signature 0 with
+ * an all-zero digest would otherwise compare 0 with 0. */
+Test(rsa_ifma, verify_unset_slot_is_never_valid)
+{
+    require_ifma();
+    struct tkey t;
+    tkey_2048_f4(&t, 11);
+    uint8_t zero_sig[MAX_BYTES] = { 0 };
+    uint8_t zero_dg[64] = { 0 };
+    const struct kf_rsa_ifma_key *k[1] = { t.k };
+    const uint8_t *sig[1] = { zero_sig }, *dg[1] = { zero_dg };
+    for (unsigned sl = 0; sl < KF_RSA_IFMA_SLOTS; sl++) {
+        unsigned slot[1] = { sl };
+        uint8_t ok[1] = { 0xee };
+        kf_rsa_ifma_verify(k, sig, slot, dg, 1, ok);
+        cr_expect_eq(ok[0], 0, "slot %u never set, said valid", sl);
+    }
+    /* Set, with A = 0: now signature 0 and digest 0 are the encoding 0. */
+    uint8_t a[MAX_BYTES] = { 0 };
+    cr_assert(kf_rsa_ifma_key_expect(t.k, 0, a, t.n_len, 32));
+    unsigned slot[1] = { 0 };
+    uint8_t ok[1] = { 0xee };
+    kf_rsa_ifma_verify(k, sig, slot, dg, 1, ok);
+    cr_expect_eq(ok[0], 1, "slot 0 set to A = 0: signature 0 of digest 0 must verify");
+    tkey_cleanup(&t);
+}
+
+/* kf_rsa_ifma_key_expect's refusals, each beside the nearest accepted case. */
+Test(rsa_ifma, key_expect_refusals)
+{
+    require_ifma();
+    struct tkey t;
+    tkey_2048_f4(&t, 12);
+    const size_t len = t.n_len;
+    uint8_t a[MAX_BYTES];
+    /* A = n with its low 32 bytes cleared: A + 2^256 > n, an encoding could reach n. */
+    memcpy(a, t.n, len);
+    memset(a + len - 32, 0, 32);
+    cr_expect_not(kf_rsa_ifma_key_expect(t.k, 0, a, len, 32), "A + 2^256 > n accepted");
+    /* One step of 2^256 lower: A + 2^256 <= n, accepted. */
+    size_t i = len - 33;
+    while (a[i] == 0) {
+        a[i--] = 0xff;
+    }
+    a[i]--;
+    cr_expect(kf_rsa_ifma_key_expect(t.k, 0, a, len, 32), "A + 2^256 <= n refused");
+    memset(a, 0, sizeof(a));
+    a[1] = 1;
+    cr_expect(kf_rsa_ifma_key_expect(t.k, 1, a, len, 64));
+    cr_expect_not(kf_rsa_ifma_key_expect(t.k, 2, a, len, 64), "slot 2 accepted");
+    cr_expect_not(kf_rsa_ifma_key_expect(t.k, 1, a, len - 1, 64), "short encoding accepted");
+    cr_expect_not(kf_rsa_ifma_key_expect(t.k, 1, a, len, 0), "empty digest accepted");
+    cr_expect_not(kf_rsa_ifma_key_expect(t.k, 1, a, len, 66), "66-byte digest accepted");
+    cr_expect(kf_rsa_ifma_key_expect(t.k, 1, a, len, 65), "65-byte digest (520 bits) refused");
+    a[len - 64] = 1;
+    cr_expect_not(kf_rsa_ifma_key_expect(t.k, 1, a, len, 64), "non-zero digest bytes accepted");
+    tkey_cleanup(&t);
 }
