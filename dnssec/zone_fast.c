@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +34,24 @@ enum {
 static uint8_t fast_class[256];
 static uint8_t fast_b64[256];
 static uint8_t fast_hex[256];
+/* Whether this CPU runs zone_base64_blocks_avx512: set once with the tables. */
+static bool fast_vbmi;
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+/* zone_fast_force_scalar's switch: a test hook, atomic so that setting it races with nothing. */
+static atomic_bool fast_scalar_only;
+
+void zone_fast_force_scalar(bool on)
+{
+    atomic_store_explicit(&fast_scalar_only, on, memory_order_relaxed);
+}
 
 static void fast_tables(void)
 {
+#if KF_DNSSEC_HAVE_VBMI
+    __builtin_cpu_init();
+    fast_vbmi = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512vbmi");
+#endif
     memset(fast_b64, FAST_BAD, sizeof(fast_b64));
     memset(fast_hex, FAST_BAD, sizeof(fast_hex));
     for (unsigned i = 0; i < 26; i++) {
@@ -340,59 +355,94 @@ static bool fast_ipv6(const char *t, size_t n, struct fast_out *o)
     return inet_pton(AF_INET6, buf, a) == 1 && fast_put(o, a, 16);
 }
 
-/* The rest of the line as Base64 in whole quartets, padding only at the very end; at least
- * one token. */
-static bool fast_base64(struct fast_line *c, struct fast_out *o)
+/* The Base64 characters of one token from @p t (@p n of them, a multiple of 4) into @p w: whole
+ * quartets, padding only in the last. *padded tells whether it had padding. */
+static bool fast_base64_quartets(const char *t, size_t n, uint8_t **w, bool *padded)
 {
-    const char *t = NULL;
-    size_t n = 0;
-    bool any = false;
-    bool padded = false;
-    while (fast_token(c, &t, &n)) {
-        if (padded || n % 4 != 0) {
+    for (size_t i = 0; i < n; i += 4) {
+        const uint8_t *q = (const uint8_t *)t + i;
+        uint32_t a = fast_b64[q[0]];
+        uint32_t b = fast_b64[q[1]];
+        if (a == FAST_BAD || b == FAST_BAD) {
             return false;
         }
-        if (n / 4 * 3 > sizeof(o->b) - o->len) {
+        if (q[3] == '=') {
+            if (i + 4 != n) {
+                return false;
+            }
+            *padded = true;
+            *(*w)++ = (uint8_t)(a << 2 | b >> 4);
+            if (q[2] != '=') {
+                uint32_t d = fast_b64[q[2]];
+                if (d == FAST_BAD) {
+                    return false;
+                }
+                *(*w)++ = (uint8_t)(b << 4 | d >> 2);
+            }
+            return true;
+        }
+        uint32_t d = fast_b64[q[2]];
+        uint32_t e = fast_b64[q[3]];
+        if (d == FAST_BAD || e == FAST_BAD) {
+            return false;
+        }
+        uint32_t v = a << 18 | b << 12 | d << 6 | e;
+        (*w)[0] = (uint8_t)(v >> 16);
+        (*w)[1] = (uint8_t)(v >> 8);
+        (*w)[2] = (uint8_t)v;
+        *w += 3;
+    }
+    return true;
+}
+
+/* The rest of the line as Base64 in whole quartets, padding only at the very end; at least
+ * one token. Where the CPU allows, each token's leading blocks of 64 alphabet characters are
+ * decoded by zone_base64_blocks_avx512 and the scalar loop does the rest, so what is accepted
+ * and what is written are the scalar loop's either way. */
+static bool fast_base64(struct fast_line *c, struct fast_out *o)
+{
+    bool vector = fast_vbmi && !atomic_load_explicit(&fast_scalar_only, memory_order_relaxed);
+    bool any = false;
+    bool padded = false;
+    for (;;) {
+        while (c->p < c->e && (*c->p == ' ' || *c->p == '\t')) {
+            c->p++;
+        }
+        if (c->p == c->e) {
+            return any;
+        }
+        if (padded) {
+            return false;
+        }
+        size_t done = 0;
+#if KF_DNSSEC_HAVE_VBMI
+        if (vector) {
+            /* No further than the output has room for: the scalar check below refuses the rest
+             * as it would have refused the whole token. */
+            size_t room = (sizeof(o->b) - o->len) / 3 * 4;
+            size_t left = (size_t)(c->e - c->p);
+            done = zone_base64_blocks_avx512(c->p, left < room ? left : room, o->b + o->len);
+            o->len += done / 4 * 3;
+            c->p += done;
+        }
+#else
+        (void)vector;
+#endif
+        const char *t = c->p;
+        while (c->p < c->e && *c->p != ' ' && *c->p != '\t') {
+            c->p++;
+        }
+        size_t n = (size_t)(c->p - t);
+        if ((done + n) % 4 != 0 || n / 4 * 3 > sizeof(o->b) - o->len) {
             return false;
         }
         uint8_t *w = o->b + o->len;
-        for (size_t i = 0; i < n; i += 4) {
-            const uint8_t *q = (const uint8_t *)t + i;
-            uint32_t a = fast_b64[q[0]];
-            uint32_t b = fast_b64[q[1]];
-            if (a == FAST_BAD || b == FAST_BAD) {
-                return false;
-            }
-            if (q[3] == '=') {
-                if (i + 4 != n) {
-                    return false;
-                }
-                padded = true;
-                *w++ = (uint8_t)(a << 2 | b >> 4);
-                if (q[2] != '=') {
-                    uint32_t d = fast_b64[q[2]];
-                    if (d == FAST_BAD) {
-                        return false;
-                    }
-                    *w++ = (uint8_t)(b << 4 | d >> 2);
-                }
-                break;
-            }
-            uint32_t d = fast_b64[q[2]];
-            uint32_t e = fast_b64[q[3]];
-            if (d == FAST_BAD || e == FAST_BAD) {
-                return false;
-            }
-            uint32_t v = a << 18 | b << 12 | d << 6 | e;
-            w[0] = (uint8_t)(v >> 16);
-            w[1] = (uint8_t)(v >> 8);
-            w[2] = (uint8_t)v;
-            w += 3;
+        if (!fast_base64_quartets(t, n, &w, &padded)) {
+            return false;
         }
         o->len = (size_t)(w - o->b);
         any = true;
     }
-    return any;
 }
 
 /* Hex digits in one token of even length. */

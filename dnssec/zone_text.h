@@ -62,4 +62,15 @@ kf_result zone_text_add(struct zone_text *l, const uint8_t *owner, size_t owner_
 kf_result zone_fast_read(struct zone_text *l, const char *text, size_t len, uint64_t line_base,
                          size_t *used, uint64_t *lines, bool *stop_named);
 
+/* Decode the leading whole blocks of 64 Base64 alphabet characters (no blanks, no padding) of
+ * @p in (@p len bytes) into @p out, 48 bytes per block; stops at the first block with any
+ * other character, or with fewer than 64 bytes left. Returns the characters decoded, a
+ * multiple of 64. Needs AVX-512 BW and VBMI (base64_avx512.c): called only through
+ * zone_fast.c's CPU check. */
+size_t zone_base64_blocks_avx512(const char *in, size_t len, uint8_t *out);
+
+/* Test hook: true makes the fast scanner decode Base64 with its scalar loop alone, even where
+ * the CPU has AVX-512 VBMI, so tests can compare both ways on one machine. */
+void zone_fast_force_scalar(bool on);
+
 #endif

@@ -127,17 +127,6 @@ static void rsa_limbs_to_bytes(uint8_t *out, size_t len, const uint64_t *in, uns
 /* K, the number of limbs of one operand held in registers while the other streams past. */
 #define RSA_MAX_K 10
 
-/* t[0 .. count-1] = 0. Plain stores: left to itself gcc makes this loop a memset, and at
- * 5 KiB the rep stos start-up costs more than the stores (measured: about 3% of a squaring). */
-RSA_INLINE void rsa_zero(__m512i *t, int count)
-{
-    __m512i zero = _mm512_setzero_si512();
-    __asm__("" : "+v"(zero)); /* an opaque value, so no memset */
-    for (int c = 0; c < count; c++) {
-        t[c] = zero;
-    }
-}
-
 /* One output column c of the block product (a_0 .. a_{K-1}) x (b_0 .. b_{M-1}), added to acc:
  * low halves of a_k b_{c-k} for k in [lo0, lo1], high halves of a_k b_{c-1-k} for k in
  * [hi0, hi1]. Two accumulators halve the dependency chain through vpmadd52 (latency 4). */
@@ -157,27 +146,36 @@ RSA_INLINE __m512i rsa_column(__m512i acc, const __m512i *a, const __m512i *b, i
 }
 
 /* t[c] += columns c = K .. K+M-1 of the block product (a_0 .. a_{K-1}) x (b_0 .. b_{M-1}),
- * M a multiple of K and >= K. Columns below K are the head (see rsa_rect), the middle ones
- * take all K limbs of a, the last K columns are the tail, where a_k runs out of b first. */
-RSA_INLINE void rsa_rect_from_k(__m512i *t, const __m512i *a, const __m512i *b, int m, int kk)
+ * M >= K. Columns below K are the head (see rsa_rect), the middle ones take all K limbs of a,
+ * the last K columns are the tail, where a_k runs out of b first. @p fresh_mid and
+ * @p fresh_tail say that those columns of t were never written: they are then set, not added
+ * to, which spares zeroing t first (about 2% of a squaring). Both are constants at every call,
+ * so the choice folds away. */
+RSA_INLINE void rsa_rect_from_k(__m512i *t, const __m512i *a, const __m512i *b, int m, int kk,
+                                bool fresh_mid, bool fresh_tail)
 {
+    const __m512i zero = _mm512_setzero_si512();
     for (int c = kk; c < m; c++) {
-        t[c] = rsa_column(t[c], a, b, c, 0, kk - 1, 0, kk - 1);
+        t[c] = rsa_column(fresh_mid ? zero : t[c], a, b, c, 0, kk - 1, 0, kk - 1);
     }
 #pragma GCC unroll 16
     for (int d = 0; d < kk; d++) {
         int c = m + d;
-        t[c] = rsa_column(t[c], a, b, c, d + 1, kk - 1, d, kk - 1);
+        t[c] = rsa_column(fresh_tail ? zero : t[c], a, b, c, d + 1, kk - 1, d, kk - 1);
     }
 }
 
-RSA_INLINE void rsa_rect(__m512i *t, const __m512i *a, const __m512i *b, int m, int kk)
+/* t[c] += columns c = 0 .. K+M-1 of the block product; @p fresh: all of them were never
+ * written, @p fresh_tail: the last K were not (rsa_rect_from_k). */
+RSA_INLINE void rsa_rect(__m512i *t, const __m512i *a, const __m512i *b, int m, int kk, bool fresh,
+                         bool fresh_tail)
 {
+    const __m512i zero = _mm512_setzero_si512();
 #pragma GCC unroll 16
     for (int c = 0; c < kk; c++) {
-        t[c] = rsa_column(t[c], a, b, c, 0, c, 0, c - 1);
+        t[c] = rsa_column(fresh ? zero : t[c], a, b, c, 0, c, 0, c - 1);
     }
-    rsa_rect_from_k(t, a, b, m, kk);
+    rsa_rect_from_k(t, a, b, m, kk, fresh, fresh || fresh_tail);
 }
 
 /* The head of one reduction block: m_0 .. m_{K-1} for the K columns at tb, where m_k =
@@ -238,7 +236,7 @@ RSA_INLINE void rsa_reduce(__m512i *r, __m512i *t, const struct rsa_lanes_mod *m
     for (int i0 = 0; i0 < l; i0 += kk) {
         __m512i *tb = t + i0;
         rsa_reduce_head(m, tb, mod, kk);
-        rsa_rect_from_k(tb, m, mod->n, l, kk);
+        rsa_rect_from_k(tb, m, mod->n, l, kk, false, false);
     }
     /* The upper half is < 2n < R, so no carry is left over. */
     rsa_carry(r, t + l, l);
@@ -250,51 +248,75 @@ RSA_INLINE void rsa_mont_mul(__m512i *r, const __m512i *a, const __m512i *b,
 {
     __m512i t[2 * RSA_MAX_LIMBS];
     __m512i blk[RSA_MAX_K];
-    rsa_zero(t, 2 * l);
+    /* Block i0 writes columns i0 .. i0+L+K-1: block 0 sets all of its own, each later one
+     * sets its last K (the columns above the blocks before it). */
     for (int i0 = 0; i0 < l; i0 += kk) {
 #pragma GCC unroll 16
         for (int k = 0; k < kk; k++) {
             blk[k] = a[i0 + k];
         }
-        rsa_rect(t + i0, blk, b, l, kk);
+        if (i0 == 0) {
+            rsa_rect(t, blk, b, l, kk, true, true);
+        } else {
+            rsa_rect(t + i0, blk, b, l, kk, false, true);
+        }
     }
     rsa_reduce(r, t, mod, l, kk);
 }
 
+/* Which block of a squaring rsa_sqr_block does: the columns it may set rather than add to
+ * differ (see there). */
+enum rsa_sqr_part { RSA_SQR_FIRST, RSA_SQR_MIDDLE, RSA_SQR_LAST };
+
+/* The cross products a_i a_j, i < j, of block i0 (i = i0 .. i0+K-1) into t: with every limb
+ * above the block (a block product at column 2 i0 + K, not for the last block), then inside the
+ * block, column by column. Block i0 writes columns 2 i0 + 1 .. i0 + L + K - 1, and the blocks
+ * before it reached i0 + L - 1: so the first block sets every column it writes, a middle one
+ * sets its product's last K, and the last one sets its columns from 2L - K up. */
+RSA_INLINE void rsa_sqr_block(__m512i *t, const __m512i *a, int i0, int l, int kk,
+                              enum rsa_sqr_part part)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i blk[RSA_MAX_K];
+#pragma GCC unroll 16
+    for (int k = 0; k < kk; k++) {
+        blk[k] = a[i0 + k];
+    }
+    if (part != RSA_SQR_LAST) {
+        rsa_rect(t + 2 * i0 + kk, blk, a + i0 + kk, l - i0 - kk, kk, part == RSA_SQR_FIRST, true);
+    }
+#pragma GCC unroll 32
+    for (int c = 1; c <= 2 * kk - 2; c++) {
+        bool fresh = (part == RSA_SQR_FIRST && c < kk) || (part == RSA_SQR_LAST && c >= kk);
+        __m512i lo = fresh ? zero : t[2 * i0 + c];
+        __m512i hi = zero;
+#pragma GCC unroll 16
+        for (int k = 0; k < kk; k++) {
+            if (k < c - k && c - k < kk) {
+                lo = _mm512_madd52lo_epu64(lo, blk[k], blk[c - k]);
+            }
+            if (k < c - 1 - k && c - 1 - k < kk) {
+                hi = _mm512_madd52hi_epu64(hi, blk[k], blk[c - 1 - k]);
+            }
+        }
+        t[2 * i0 + c] = _mm512_add_epi64(lo, hi);
+    }
+}
+
 /* r = a^2 / R mod n; a < 2n in 52-bit limbs; r may alias a. The cross products a_i a_j, i < j,
- * are summed once, doubled, and the squares a_i^2 added. */
+ * are summed once, doubled, and the squares a_i^2 added. Needs L >= 2K. */
 RSA_INLINE void rsa_mont_sqr(__m512i *r, const __m512i *a, const struct rsa_lanes_mod *mod, int l,
                              int kk)
 {
     __m512i t[2 * RSA_MAX_LIMBS];
-    __m512i blk[RSA_MAX_K];
-    rsa_zero(t, 2 * l);
-    for (int i0 = 0; i0 < l; i0 += kk) {
-#pragma GCC unroll 16
-        for (int k = 0; k < kk; k++) {
-            blk[k] = a[i0 + k];
-        }
-        /* Cross products inside the block, a_{i0+k} a_{i0+k2} for k < k2, column by column. */
-#pragma GCC unroll 32
-        for (int c = 1; c <= 2 * kk - 2; c++) {
-            __m512i lo = t[2 * i0 + c];
-            __m512i hi = _mm512_setzero_si512();
-#pragma GCC unroll 16
-            for (int k = 0; k < kk; k++) {
-                if (k < c - k && c - k < kk) {
-                    lo = _mm512_madd52lo_epu64(lo, blk[k], blk[c - k]);
-                }
-                if (k < c - 1 - k && c - 1 - k < kk) {
-                    hi = _mm512_madd52hi_epu64(hi, blk[k], blk[c - 1 - k]);
-                }
-            }
-            t[2 * i0 + c] = _mm512_add_epi64(lo, hi);
-        }
-        /* ... and with every limb above the block. */
-        if (i0 + kk < l) {
-            rsa_rect(t + 2 * i0 + kk, blk, a + i0 + kk, l - i0 - kk, kk);
-        }
+    rsa_sqr_block(t, a, 0, l, kk, RSA_SQR_FIRST);
+    for (int i0 = kk; i0 < l - kk; i0 += kk) {
+        rsa_sqr_block(t, a, i0, l, kk, RSA_SQR_MIDDLE);
     }
+    rsa_sqr_block(t, a, l - kk, l, kk, RSA_SQR_LAST);
+    /* Columns 0 and 2L - 1 hold only a square's halves. */
+    t[0] = _mm512_setzero_si512();
+    t[2 * l - 1] = _mm512_setzero_si512();
     for (int i = 0; i < l; i++) {
         __m512i lo = _mm512_slli_epi64(t[2 * i], 1);
         __m512i hi = _mm512_slli_epi64(t[2 * i + 1], 1);
@@ -310,12 +332,11 @@ RSA_INLINE void rsa_mont_sqr(__m512i *r, const __m512i *a, const struct rsa_lane
 RSA_INLINE void rsa_mont_short(__m512i *r, const __m512i *h, const __m512i *g,
                                const struct rsa_lanes_mod *mod, int l, int hl)
 {
-    __m512i t[RSA_MAX_LIMBS + RSA_MAX_K + 1];
+    __m512i t[RSA_MAX_LIMBS + RSA_MAX_K];
     __m512i m[RSA_MAX_K];
-    rsa_zero(t, l + hl + 1);
-    rsa_rect(t, h, g, l, hl);
+    rsa_rect(t, h, g, l, hl, true, true);
     rsa_reduce_head(m, t, mod, hl);
-    rsa_rect_from_k(t, m, mod->n, l, hl);
+    rsa_rect_from_k(t, m, mod->n, l, hl, false, false);
     rsa_carry(r, t + hl, l);
 }
 
@@ -556,9 +577,20 @@ static void rsa_final_sub(__m512i *a, const struct rsa_lanes_mod *mod, unsigned 
 }
 
 /* Limb j of eight numbers, one per lane: a gather with each lane's address of limb 0 as its
- * index (base NULL, scale 1). */
+ * index (base NULL, scale 1), or a broadcast when all lanes read the same number (one key for
+ * the whole call, as when a zone is signed by one ZSK: gathers cost about 1% of a call). */
 static void rsa_gather(__m512i *out, const uint64_t *const *limbs, unsigned l)
 {
+    bool same = true;
+    for (unsigned i = 1; i < KF_LANES; i++) {
+        same = same && limbs[i] == limbs[0];
+    }
+    if (same) {
+        for (unsigned j = 0; j < l; j++) {
+            out[j] = _mm512_set1_epi64((long long)limbs[0][j]);
+        }
+        return;
+    }
     _Alignas(64) uint64_t addr[KF_LANES];
     for (unsigned i = 0; i < KF_LANES; i++) {
         addr[i] = (uint64_t)(uintptr_t)limbs[i];

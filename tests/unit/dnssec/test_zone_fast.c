@@ -4,8 +4,10 @@
  * both ways: kf_zone_load_string (libzscanner only) and kf_zone_load_string_pieces with one
  * piece (the fast scanner, handing over what it leaves). */
 #include "dnssec/dnssec.h"
+#include "dnssec/zone_text.h"
 
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +221,144 @@ Test(zone_fast, every_single_byte_change)
         }
         free(v);
     }
+}
+
+/* ---- Base64: the vector blocks (dnssec/base64_avx512.c) and the scalar loop ------------------ */
+
+static const char zf_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* splitmix64: reproducible cases. */
+static uint64_t zf_rng(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static bool zf_cpu_has_vbmi(void)
+{
+    if (!KF_DNSSEC_HAVE_VBMI) {
+        return false; /* built without the vector decoder */
+    }
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi");
+}
+
+/* The vector decoder against OpenSSL's EVP_DecodeBlock: random alphabet text of 0 .. 700
+ * characters, with one byte of every value in turn put at a random place. It must decode
+ * exactly the whole blocks before the first block holding a byte outside the alphabet, and
+ * those bytes as OpenSSL does, and write nothing past them. */
+Test(zone_fast, base64_blocks_match_openssl)
+{
+    if (!zf_cpu_has_vbmi()) {
+        cr_skip_test("this CPU lacks AVX-512 VBMI, so the vector decoder cannot run here");
+    }
+    uint64_t s = 4648;
+    char in[704];
+    uint8_t out[704], want[704];
+    for (unsigned c = 0; c < 6000; c++) {
+        size_t len = (size_t)(zf_rng(&s) % 701);
+        for (size_t i = 0; i < len; i++) {
+            in[i] = zf_b64[zf_rng(&s) % 64];
+        }
+        size_t bad_at = len;
+        if (c % 3 != 0 && len > 0) {
+            bad_at = (size_t)(zf_rng(&s) % len);
+            in[bad_at] = (char)(c % 256);
+            if (strchr(zf_b64, in[bad_at]) != NULL && in[bad_at] != '\0') {
+                bad_at = len; /* that byte is alphabet after all */
+            }
+        }
+        size_t expect = (bad_at < len ? bad_at : len) / 64 * 64;
+        memset(out, 0xee, sizeof(out));
+#if KF_DNSSEC_HAVE_VBMI
+        size_t done = zone_base64_blocks_avx512(in, len, out);
+#else
+        size_t done = 0;
+#endif
+        cr_assert_eq(done, expect, "case %u: decoded %zu of %zu characters, expected %zu", c, done,
+                     len, expect);
+        cr_assert_eq(EVP_DecodeBlock(want, (const unsigned char *)in, (int)done),
+                     (int)(done / 4 * 3));
+        cr_assert(memcmp(out, want, done / 4 * 3) == 0, "case %u: bytes differ from OpenSSL's", c);
+        for (size_t i = done / 4 * 3; i < sizeof(out); i++) {
+            cr_assert_eq(out[i], 0xee, "case %u: byte %zu written past the output", c, i);
+        }
+    }
+}
+
+/* RRSIG and DNSKEY lines with Base64 of every length around the 64-character blocks, in one to
+ * three tokens, with padding, and with a stray character at every place of a long signature:
+ * each read the same as libzscanner reads it, with the vector decoder and with the scalar
+ * loop alone. */
+Test(zone_fast, base64_fields_both_ways)
+{
+    uint64_t s = 2045;
+    static const char *const stray = "=!-_.\\\"(;\x80\xff";
+    char b64[520];
+    char line[1200];
+    for (int pass = 0; pass < 2; pass++) {
+        zone_fast_force_scalar(pass == 1);
+        size_t taken_total = 0, rrs_total = 0;
+        for (size_t len = 0; len <= 400; len++) {
+            for (size_t i = 0; i < len; i++) {
+                b64[i] = zf_b64[zf_rng(&s) % 64];
+            }
+            b64[len] = '\0';
+            if (len % 4 == 0 && len >= 4 && len % 12 == 4) {
+                b64[len - 1] = '=';
+                if (len % 24 == 4) {
+                    b64[len - 2] = '=';
+                }
+            }
+            /* One token, then the same split into two and three. */
+            size_t cut1 = len / 3, cut2 = 2 * len / 3;
+            for (int split = 0; split < 3; split++) {
+                int n;
+                if (split == 0) {
+                    n = snprintf(line, sizeof(line),
+                                 "a 300 RRSIG A 8 2 300 20261224004054 20261123234054 61299 "
+                                 "example. %s\nk 300 DNSKEY 256 3 8 %s\n",
+                                 b64, b64);
+                } else if (split == 1) {
+                    n = snprintf(line, sizeof(line),
+                                 "a 300 RRSIG A 8 2 300 20261224004054 20261123234054 61299 "
+                                 "example. %.*s %s\n",
+                                 (int)cut2, b64, b64 + cut2);
+                } else {
+                    n = snprintf(line, sizeof(line), "k 300 DNSKEY 257 3 8 %.*s\t%.*s %s\n",
+                                 (int)cut1, b64, (int)(cut2 - cut1), b64 + cut1, b64 + cut2);
+                }
+                cr_assert(n > 0 && (size_t)n < sizeof(line));
+                size_t rrs = 0;
+                taken_total += zf_both(line, &rrs);
+                rrs_total += rrs;
+            }
+        }
+        /* Most lengths are whole quartets with the right padding: the fast scanner reads
+         * those itself, in either mode. */
+        cr_assert_gt(taken_total, rrs_total / 5, "pass %d: taken %zu of %zu", pass, taken_total,
+                     rrs_total);
+        /* A 344-character signature with one stray byte at each place. */
+        for (size_t i = 0; i < 344; i++) {
+            b64[i] = zf_b64[zf_rng(&s) % 64];
+        }
+        b64[344] = '\0';
+        for (size_t at = 0; at < 344; at++) {
+            for (const char *p = stray; *p != '\0'; p++) {
+                char keep = b64[at];
+                b64[at] = *p;
+                (void)snprintf(line, sizeof(line),
+                               "a 300 RRSIG A 8 2 300 20261224004054 20261123234054 61299 "
+                               "example. %s\n",
+                               b64);
+                size_t rrs = 0;
+                (void)zf_both(line, &rrs);
+                b64[at] = keep;
+            }
+        }
+    }
+    zone_fast_force_scalar(false);
 }
