@@ -297,11 +297,10 @@ kf_result kf_zone_analyse(struct kf_zone *z)
 
     /* Canonical order lists a name's subtree right after it, so one pass with the current
      * zone cut (or DNAME) finds everything below it. */
-    const uint8_t *cut = NULL;
+    uint32_t cut = UINT32_MAX;
     for (size_t rank = 0; rank < z->n_owners; rank++) {
         uint32_t o = z->owner_order[rank];
         struct kf_zone_owner *ow = &z->owners[o];
-        const uint8_t *name = kf_zone_owner_name(z, o);
         ow->flags = 0;
         uint32_t first = z->owner_first_rrset[rank];
         if (first == UINT32_MAX) {
@@ -310,10 +309,10 @@ kf_result kf_zone_analyse(struct kf_zone *z)
         if (o == apex) {
             ow->flags |= KF_OWNER_APEX;
         }
-        if (cut != NULL && kf_dnssec_name_is_sub(name, cut)) {
+        if (cut != UINT32_MAX && kf_zone_owner_is_sub(z, o, cut)) {
             ow->flags |= KF_OWNER_OCCLUDED;
         } else {
-            cut = NULL;
+            cut = UINT32_MAX;
         }
         bool has_ns = false;
         bool has_cname = false;
@@ -345,8 +344,8 @@ kf_result kf_zone_analyse(struct kf_zone *z)
                 ow->flags |= KF_OWNER_HAS_DS;
                 break;
             case KF_DNS_DNAME:
-                if (cut == NULL && !(ow->flags & KF_OWNER_OCCLUDED)) {
-                    cut = name; /* names below a DNAME are occluded (RFC 6672 s2.4) */
+                if (cut == UINT32_MAX && !(ow->flags & KF_OWNER_OCCLUDED)) {
+                    cut = o; /* names below a DNAME are occluded (RFC 6672 s2.4) */
                 }
                 break;
             default:
@@ -363,7 +362,7 @@ kf_result kf_zone_analyse(struct kf_zone *z)
         }
         if (has_ns && o != apex && !(ow->flags & KF_OWNER_OCCLUDED)) {
             ow->flags |= KF_OWNER_DELEG;
-            cut = name;
+            cut = o;
         }
     }
     return KF_OK;

@@ -241,6 +241,16 @@ static inline const uint8_t *kf_zone_owner_name(const struct kf_zone *z, uint32_
 {
     return z->arena.data + z->owners[owner].name;
 }
+/** Whether owner @p o is @p parent or below it: its sort key starts with the parent's (each
+ *  label of a key ends in a separator no label byte equals, so a prefix ends on a label). What
+ *  kf_dnssec_name_is_sub says of the two names, without walking their labels. */
+static inline bool kf_zone_owner_is_sub(const struct kf_zone *z, uint32_t o, uint32_t parent)
+{
+    const struct kf_zone_owner *a = &z->owners[o];
+    const struct kf_zone_owner *p = &z->owners[parent];
+    return a->key_len >= p->key_len &&
+           memcmp(z->arena.data + a->key, z->arena.data + p->key, p->key_len) == 0;
+}
 /** The RRset of (@p owner, @p type), or NULL. After sort. */
 const struct kf_zone_rrset *kf_zone_find(const struct kf_zone *z, uint32_t owner, uint16_t type);
 /** Owner index of a wire name, or UINT32_MAX. */

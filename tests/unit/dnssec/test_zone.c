@@ -404,6 +404,51 @@ Test(zone, owners_interned_in_order_or_not)
     kf_zone_cleanup(&z);
 }
 
+/* kf_zone_owner_is_sub (sort-key prefix) says what kf_dnssec_name_is_sub says, for every pair
+ * of a set of names made to trip a prefix test: labels that are prefixes of others, bytes 0 and
+ * 1 (escaped in keys), a name whose last label's bytes look like a whole shorter name, and the
+ * root. (Owners are lower-cased before they are interned.) */
+Test(zone, owner_is_sub_as_names_are)
+{
+    static const char *names[] = {
+        ".",
+        "example.",
+        "a.example.",
+        "ab.example.",
+        "b.ab.example.",
+        "a.b.example.",
+        "\000.example.",
+        "\001.example.",
+        "\000\001.a.example.",
+        "xexample.",
+        "example.example.",
+        "\007example.",
+        "a\000.example.",
+        "\001a.example.",
+        "*.a.example.",
+        "\002a\000.example.",
+    };
+    enum { N = sizeof(names) / sizeof(names[0]) };
+    struct kf_zone z;
+    zone_empty(&z);
+    uint32_t idx[N];
+    for (size_t i = 0; i < N; i++) {
+        idx[i] = zone_intern_text(&z, names[i]);
+    }
+    unsigned subs = 0;
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < N; j++) {
+            bool want = kf_dnssec_name_is_sub(kf_zone_owner_name(&z, idx[i]),
+                                              kf_zone_owner_name(&z, idx[j]));
+            cr_assert_eq(kf_zone_owner_is_sub(&z, idx[i], idx[j]), want, "%s under %s: %s",
+                         names[i], names[j], want ? "yes" : "no");
+            subs += want;
+        }
+    }
+    cr_assert_geq(subs, 2 * N, "the set has names below others");
+    kf_zone_cleanup(&z);
+}
+
 /* kf_zone_absorb keeps owner indices what one zone would have given: a piece that starts
  * inside the last owner of the one before maps to it, and pieces out of order are merged
  * through the hash. */
