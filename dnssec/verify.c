@@ -848,6 +848,53 @@ static double verify_ms(struct timespec *t0)
     return ms;
 }
 
+/* The denial-of-existence check: NSEC or NSEC3 chain, whichever the apex has. It needs only
+ * the sorted, analysed zone and writes only its own result, so it runs beside the signature
+ * checks (below). */
+struct verify_chain {
+    struct verify_run run; /* z, o and res (the chain's own result) only */
+    struct kf_verify_result res;
+    kf_result r;
+    double ms;
+};
+
+static void *verify_chain_main(void *arg)
+{
+    struct verify_chain *c = arg;
+    struct verify_run *v = &c->run;
+    struct kf_zone *z = v->z;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint32_t apex = kf_zone_owner_lookup(z, z->origin);
+    const struct kf_zone_rrset *p = kf_zone_find(z, apex, KF_DNS_NSEC3PARAM);
+    if (p != NULL) {
+        c->res.nsec3 = true;
+        c->r = verify_nsec3(v, p);
+    } else if (kf_zone_find(z, apex, KF_DNS_NSEC) != NULL) {
+        c->r = verify_nsec(v);
+    } else {
+        c->r = verify_report(&c->res, apex, 0, 0, 0, KF_VP_NO_CHAIN,
+                             "the apex has neither NSEC nor NSEC3PARAM");
+    }
+    c->ms = verify_ms(&t0);
+    return NULL;
+}
+
+/* The chain's reports after the ones before them, as if it had run last. */
+static kf_result verify_chain_merge(struct kf_verify_result *out, struct verify_chain *c)
+{
+    out->nsec3 = c->res.nsec3;
+    out->names_checked += c->res.names_checked;
+    kf_result r = c->r;
+    for (size_t i = 0; i < c->res.n_reports && kf_ok(r); i++) {
+        const struct kf_verify_report *rep = &c->res.reports[i];
+        r = verify_report(out, rep->owner, rep->type, rep->key_tag, rep->alg, rep->problem,
+                          rep->detail);
+    }
+    kf_verify_result_cleanup(&c->res);
+    return r;
+}
+
 kf_result kf_dnssec_verify_zone(struct kf_zone *z, const struct kf_verify_opts *o,
                                 struct kf_verify_result *out)
 {
@@ -868,9 +915,29 @@ kf_result kf_dnssec_verify_zone(struct kf_zone *z, const struct kf_verify_opts *
         kf_log(KF_LOG_INFO, "dnssec", "verify: keys loaded, RRSIGs listed: %.0f ms",
                verify_ms(&t0));
     }
+    /* The chain check runs on a thread of its own while the signatures are checked: it is
+     * serial work (about 15 ms for 110,000 names), and beside the signature workers it fills
+     * the gaps instead of adding to the wall time. Its reports still come last. With one
+     * thread asked for (or the thread failing to start), it runs here afterwards. */
+    struct verify_chain *chain = calloc(1, sizeof(*chain));
+    bool chain_started = false;
+    if (chain == NULL && kf_ok(r)) {
+        r = (kf_result){ KF_ERR_NOMEM };
+    }
     if (kf_ok(r)) {
+        chain->run.z = z;
+        chain->run.o = o;
+        chain->run.res = &chain->res;
+        pthread_t chain_tid;
+        chain_started = kf_dnssec_threads(o->threads, v.n_items, VERIFY_BATCH) > 1 &&
+                        pthread_create(&chain_tid, NULL, verify_chain_main, chain) == 0;
         r = verify_crypto(&v);
         kf_log(KF_LOG_INFO, "dnssec", "verify: signatures checked: %.0f ms", verify_ms(&t0));
+        if (chain_started) {
+            (void)pthread_join(chain_tid, NULL);
+        } else {
+            (void)verify_chain_main(chain);
+        }
     }
     if (kf_ok(r)) {
         r = verify_signatures(&v);
@@ -879,20 +946,16 @@ kf_result kf_dnssec_verify_zone(struct kf_zone *z, const struct kf_verify_opts *
         r = verify_anchor(&v);
     }
     if (kf_ok(r)) {
-        uint32_t apex = kf_zone_owner_lookup(z, z->origin);
-        const struct kf_zone_rrset *p = kf_zone_find(z, apex, KF_DNS_NSEC3PARAM);
-        if (p != NULL) {
-            out->nsec3 = true;
-            r = verify_nsec3(&v, p);
-        } else if (kf_zone_find(z, apex, KF_DNS_NSEC) != NULL) {
-            r = verify_nsec(&v);
-        } else {
-            r = verify_report(out, apex, 0, 0, 0, KF_VP_NO_CHAIN,
-                              "the apex has neither NSEC nor NSEC3PARAM");
-        }
+        r = verify_chain_merge(out, chain);
     }
-    kf_log(KF_LOG_INFO, "dnssec", "verify: coverage, anchor and denial chain: %.0f ms",
-           verify_ms(&t0));
+    if (chain != NULL) {
+        kf_verify_result_cleanup(&chain->res);
+        kf_log(KF_LOG_INFO, "dnssec",
+               "verify: coverage and anchor: %.0f ms; denial chain (beside the signatures): %.0f "
+               "ms",
+               verify_ms(&t0), chain->ms);
+        free(chain);
+    }
     for (size_t k = 0; k < v.n_keys; k++) {
         kf_dnssec_pubkey_free(v.keys[k].pk);
     }
