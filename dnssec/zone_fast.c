@@ -232,7 +232,9 @@ static bool fast_type(const char *t, size_t n, uint16_t *out)
         *out = (uint16_t)v;
         return true;
     }
-    char up[sizeof(fast_mnemonics[0].text)];
+    /* Upper-cased and zero-padded like the table's texts, so that one compare of a constant
+     * size (inlined, no call) decides: this runs for every type and type-covered field. */
+    char up[sizeof(fast_mnemonics[0].text)] = { 0 };
     if (n == 0 || n >= sizeof(up)) {
         return false;
     }
@@ -247,7 +249,7 @@ static bool fast_type(const char *t, size_t n, uint16_t *out)
     }
     for (size_t i = 0; i < sizeof(fast_mnemonics) / sizeof(fast_mnemonics[0]); i++) {
         const struct fast_mnemonic *m = &fast_mnemonics[i];
-        if (m->len == n && m->text[0] == up[0] && memcmp(m->text, up, n) == 0) {
+        if (m->len == n && m->text[0] == up[0] && memcmp(m->text, up, sizeof(up)) == 0) {
             *out = m->type;
             return true;
         }
